@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import platform
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import metadata
@@ -51,9 +52,6 @@ TRUSTED_TYPES = frozenset(
         "numpy.float64",
         "numpy.int64",
         "numpy.ndarray",
-        "scipy.sparse._csr.csr_matrix",
-        "sklearn.feature_extraction.text.TfidfTransformer",
-        "sklearn.feature_extraction.text.TfidfVectorizer",
         "sklearn.linear_model._logistic.LogisticRegression",
         "sklearn.calibration.CalibratedClassifierCV",
         "sklearn.calibration._CalibratedClassifier",
@@ -124,7 +122,7 @@ def save_artifact(
 
     path = Path(model_dir)
     path.mkdir(parents=True, exist_ok=True)
-    sio.dump(payload, path / MODEL_FILE)
+    sio.dump(payload, path / MODEL_FILE, compression=zipfile.ZIP_DEFLATED)
     untrusted = set(sio.get_untrusted_types(file=path / MODEL_FILE)) - TRUSTED_TYPES
     if untrusted:
         raise ArtifactError(f"model holds types that loading would refuse: {sorted(untrusted)}")

@@ -43,11 +43,11 @@ class FastClassifier:
         flag_texts: list[str],
         flag_sets: list[set[str]],
         *,
-        ngram_range: tuple[int, int] = (1, 4),
-        min_df: int = 2,
-        max_features: int | None = 300_000,
-        c_stage: float = 10.0,
-        c_flag: float = 10.0,
+        ngram_range: tuple[int, int] = (1, 3),
+        min_df: int = 3,
+        max_features: int | None = 100_000,
+        c_stage: float = 5.0,
+        c_flag: float = 5.0,
         seed: int = 0,
     ) -> FastClassifier:
         """Fit on already-normalised texts. Flags train on ``flag_texts`` (agent turns only)."""
@@ -61,7 +61,7 @@ class FastClassifier:
         )
         vectorizer.fit(stage_texts + flag_texts)
         x_stage = vectorizer.transform(stage_texts)
-        stage_model = LogisticRegression(C=c_stage, max_iter=2000, random_state=seed)
+        stage_model = LogisticRegression(C=c_stage, max_iter=500, random_state=seed)
         # Every stage must be known to the model even when a tiny corpus lacks one.
         stage_model.fit(x_stage, stages)
         x_flag = vectorizer.transform(flag_texts)
@@ -70,7 +70,9 @@ class FastClassifier:
             y = np.array([name in s for s in flag_sets], dtype=int)
             if y.min() == y.max():
                 continue  # no positives (or no negatives): the flag cannot be learned
-            model = LogisticRegression(C=c_flag, max_iter=2000, class_weight="balanced", random_state=seed)
+            model = LogisticRegression(
+                C=c_flag, solver="liblinear", max_iter=500, class_weight="balanced", random_state=seed
+            )
             model.fit(x_flag, y)
             flag_models[name] = model
         return cls(vectorizer, stage_model, flag_models, {name: 0.5 for name in flag_models})
@@ -139,13 +141,29 @@ class FastClassifier:
         return inv
 
     # --- persistence -----------------------------------------------------------
+    # The vectorizer is stored as plain arrays: skops would write its vocabulary dict as one
+    # JSON node per n-gram (tens of MB); an array of strings plus the idf weights is small.
     def to_payload(self) -> dict:
+        vocab = self._inverse_vocabulary()
         return {
-            "vectorizer": self.vectorizer,
+            "vocabulary": np.array(vocab, dtype=str),
+            "idf": self.vectorizer.idf_.astype(np.float64),
+            "ngram_range": list(self.vectorizer.ngram_range),
             "stage_model": self.stage_model,
             "flag_models": self.flag_models,
         }
 
     @classmethod
     def from_payload(cls, payload: dict, thresholds: dict[str, float]) -> FastClassifier:
-        return cls(payload["vectorizer"], payload["stage_model"], dict(payload["flag_models"]), dict(thresholds))
+        vocab = [str(g) for g in payload["vocabulary"]]
+        vectorizer = TfidfVectorizer(
+            analyzer="char",
+            ngram_range=tuple(payload["ngram_range"]),
+            sublinear_tf=True,
+            dtype=np.float32,
+            vocabulary={g: i for i, g in enumerate(vocab)},
+        )
+        vectorizer.idf_ = np.asarray(payload["idf"], dtype=np.float64)
+        classifier = cls(vectorizer, payload["stage_model"], dict(payload["flag_models"]), dict(thresholds))
+        classifier._inv_vocab = vocab
+        return classifier

@@ -27,11 +27,11 @@ class FastConfig:
     version: str = "0.1.0"
     seed: int = 0
     ngram_min: int = 1
-    ngram_max: int = 4
-    min_df: int = 2
-    max_features: int = 300_000
-    c_stage: float = 10.0
-    c_flag: float = 10.0
+    ngram_max: int = 3
+    min_df: int = 3
+    max_features: int = 100_000
+    c_stage: float = 5.0
+    c_flag: float = 5.0
     output: str = "models/artifacts/cuishou-fast"
     extra: dict = field(default_factory=dict)
 
@@ -79,6 +79,7 @@ def train_fast(config: FastConfig, splits: dict[str, list[dict]], corpus_hash: s
     train, dev, test = splits["train"], splits.get("dev") or [], splits.get("test") or []
     log.info("training %s on %d items (dev %d, test %d)", config.name, len(train), len(dev), len(test))
     stage_texts, stages, flag_texts, flag_sets = _texts_and_labels(train)
+    log.info("normalised the training texts; fitting")
     started = time.perf_counter()
     classifier = FastClassifier.fit(
         stage_texts, stages, flag_texts, flag_sets,
@@ -90,6 +91,7 @@ def train_fast(config: FastConfig, splits: dict[str, list[dict]], corpus_hash: s
         seed=config.seed,
     )
     fit_seconds = time.perf_counter() - started
+    log.info("fitted in %.1f s; choosing thresholds and evaluating", fit_seconds)
     if dev:
         _, _, dev_flag_texts, dev_flag_sets = _texts_and_labels(dev)
         classifier.thresholds = choose_thresholds(classifier, dev_flag_texts, dev_flag_sets)

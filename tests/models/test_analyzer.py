@@ -109,5 +109,5 @@ def test_dataframe_call(tiny_analyzer):
     out = tiny_analyzer(frame)
     assert list(out["id"][:2]) == ["a", "b"]
     assert "insult" in out["flags"][0]
-    assert out["error"][0] is None and out["error"][2]
+    assert pd.isna(out["error"][0]) and "text" in out["error"][2]
     assert json.loads(out["result"][1])["stage"]["label"] in STAGE_NAMES
