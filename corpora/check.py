@@ -34,7 +34,8 @@ from models.labels import (
 log = logging.getLogger(__name__)
 
 CHANNELS: tuple[str, ...] = ("sms", "app", "letter", "email", "im", "call", "web", "other")
-SOURCES: tuple[str, ...] = ("hand", "generated")
+# "templated": hand-written document skeletons filled per item by a one-off script (batch b).
+SOURCES: tuple[str, ...] = ("hand", "templated", "generated")
 SPLITS: tuple[str, ...] = ("train", "dev", "test")
 
 # Plausibility bounds: a consumer debt text stating more than 100 million yuan, or

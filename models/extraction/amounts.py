@@ -1,10 +1,12 @@
 """Sums of money in a text (spec §3).
 
 What counts as an amount: a numeral with money evidence, i.e. a currency word
-before it (人民币, RMB, CNY, ¥/￥) or after it (元, 块, 圆, 元整, 块钱, 美元…),
-a magnitude that is only used for money in these texts (万, 亿, w, k) with no
-counting word after it (2万人 is not money), or, for a bare number, a money
-verb or noun right before it (欠, 还, 借, 付, 金额, 罚息…: 只能先还3000).
+before it (人民币, RMB, CNY, ¥/￥, HK$, US$) or after it (元, 块, 圆, 元整, 块钱,
+美元, 蚊…), a magnitude that is only used for money in these texts (万, 亿, w, k,
+a Chinese thousand 一千二, grouped digits 8,400) with no counting word after it
+(2万人, 一千个电话 are not money), or, for a bare number, a money verb or noun
+right before it (欠, 还, 借, 付, 金额, 罚息…: 只能先还3000) or after it (2500的月供).
+Currency: CNY unless a foreign currency word says otherwise.
 
 Never an amount: numbers glued to letters, digits, ``-`` ``/`` ``.`` (phone
 numbers 400-820-1234, dates 2026-03-14 / 11/30 / 3.14, links, WeChat ids), a

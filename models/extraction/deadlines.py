@@ -26,9 +26,18 @@ A candidate is a deadline only when the words around it say that something is
 due from the debtor: 请于 / 务必 / 限你 / 最迟 / 还款日为 before it, or a debtor
 verb (还, 清偿, 缴, 联系, 致电, 到期…) as the first cue after it, or 前 / 内 closing
 it. It is dropped when it dates something else: a past event (已于…, 成功还款,
-a stated date that is already past), a balance date (截至…), a start (自…起,
-从…开始, 逾期开始日), a recurring date (每月15日), a question (今天能不能还？),
-or the sender's own step (安排外访, 上门, 起诉, 移交, 寄送, 联系您…).
+a stated date that is already past unless 请于… demands it), a balance date
+(截至…, 截止X，您尚欠…), a start (自…起, 从…开始, 逾期开始日), the end of a period
+(4月9日至7月8日), a recurring date (每月15日), a duration (期限为三十日), a
+question (今天能不能还？), a threatened consequence (不然明天…, 否则…), the
+speaker's own promise (我今天就还), or the sender's own step (我行将于…, 安排外访,
+上门, 起诉, 移交, 寄送, 联系您…). A debit date (将于明日扣款) is due from the
+debtor, who must fund the account.
+
+Text is folded first (full width to ASCII, traditional to simplified, one char
+for one char), dialect day words are known (今儿/明儿/听日, 晌午), and in ASR
+transcripts a space between Chinese characters ends a clause. Identical values
+found twice in one text are listed once.
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ _UNIT_DAYS = {
 def _extract(text: str) -> int | None:
     """The extractor without its safety net (the fuzz run calls this to see real exceptions)."""
     t = fold(text)
-    if "逾期" not in t and "拖" not in t:
+    if "逾期" not in t and "拖" not in t and "yq" not in t and "YQ" not in t:
         return None
     for m in _OVERDUE_RE.finditer(t):
         after = t[m.end() : m.end() + 1]

@@ -155,3 +155,40 @@ def test_foreign_currency_is_named() -> None:
 @pytest.mark.parametrize("bad", ["", None, 123, "\x00\ud800", "元" * 1000, "1" * 5000])
 def test_never_raises(bad) -> None:
     assert isinstance(extract_amounts(bad), list)
+
+
+@pytest.mark.parametrize(
+    ("text", "quote", "value", "currency"),
+    [
+        ("欠款HK$3,280.00", "HK$3,280.00", 3280, "HKD"),
+        ("唔還晒嗰6千蚊", "6千蚊", 6000, "HKD"),
+        ("欠款1w2", "1w2", 12000, "CNY"),
+        ("欠款8,400，尽快处理", "8,400", 8400, "CNY"),
+        ("你欠的一千二什么时候还", "一千二", 1200, "CNY"),
+        ("欠款19,500元一分不少", "19,500元", 19500, "CNY"),
+        ("逾期金额：5,000.00 元", "5,000.00 元", 5000, "CNY"),
+        ("總欠款：捌萬柒仟陸佰伍拾肆元叁角貳分", "捌萬柒仟陸佰伍拾肆元叁角貳分", 87654.32, "CNY"),
+    ],
+)
+def test_more_forms(text: str, quote: str, value: float, currency: str) -> None:
+    a = one(text)
+    assert (a.text, a.value, a.currency) == (quote, pytest.approx(value), currency)
+
+
+@pytest.mark.parametrize("text", ["一块砖头就能解决", "欠了十几个平台", "星河借六一福利", "超过1000万用户"])
+def test_more_non_amounts(text: str) -> None:
+    assert extract_amounts(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "role"),
+    [
+        ("偿还借款本金人民币21,415.00元", "overdue_amount"),
+        ("支付截至起诉之日的利息、罚息共计13,698.77元", "fee"),
+        ("可申请按34,781元结清", "settlement"),
+        ("您可先还2300元作为最低还款", "minimum_payment"),
+        ("并承担仲裁费2,132.24元", "fee"),
+    ],
+)
+def test_more_roles(text: str, role: str) -> None:
+    assert one(text).role == role

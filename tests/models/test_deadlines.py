@@ -151,3 +151,43 @@ def test_aware_reference_time_keeps_the_local_clock() -> None:
 )
 def test_never_raises(bad) -> None:
     assert isinstance(extract_deadlines(bad, REF), list)
+
+
+@pytest.mark.parametrize(
+    ("text", "quote", "value"),
+    [
+        ("今天下午4點前還款", "今天下午4點前", "2026-11-18T16:00:00"),  # traditional characters
+        ("聽日中午12點前還晒", "聽日中午12點前", "2026-11-19T12:00:00"),  # Cantonese 听日 = tomorrow
+        ("您的贷款将于明日扣款，请存入足额资金", "明日", "2026-11-19T23:59:59"),  # a debit date is due
+        (
+            "你欠的钱 今天下午两点前还上 你不是躲着不接吗",
+            "今天下午两点前",
+            "2026-11-18T14:00:00",
+        ),  # ASR pauses
+        ("请于今天中午前还款", "今天中午前", "2026-11-18T12:00:00"),
+        ("请于2026年12月5日（星期六）前还款", "2026年12月5日（星期六）前", "2026-12-05T23:59:59"),
+    ],
+)
+def test_more_deadlines(text: str, quote: str, value: str) -> None:
+    assert [(q, v) for q, v, _ in dl(text)] == [(quote, value)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "好，我今天就还。",  # a promise by the speaker
+        "我明天给你们客服回电话",
+        "我行将于15个工作日内核查并回复",  # the sender's own step
+        "信贷员将于11月22日到您家中了解情况",
+        "不然明天你全家都会接到我们的电话",  # a threatened consequence
+        "您的信用卡积分将于12月31日到期清零",
+        "委托期限为11月9日至12月8日",  # the end of a period
+        "诉前调解期限为三十日",  # a duration
+        "到期还款日：本月25日。请在到期还款日当日24:00前确保余额充足",
+    ],
+)
+def test_more_non_deadlines(text: str) -> None:
+    got = dl(text)
+    assert all(q != "当日24:00前" for q, _, _ in got)
+    if "本月25日" not in text:
+        assert got == []

@@ -51,3 +51,23 @@ def test_no_overdue_days(text: str) -> None:
 @pytest.mark.parametrize("bad", [None, 3, "\ud800", "逾期" * 5000])
 def test_never_raises(bad) -> None:
     assert extract_overdue_days(bad) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        ("您的借款逾期已达半年（182天）", 182),
+        ("1.7万拖三个月，你这种人", 90),
+        ("您的逾期已经到第15天了", 15),
+        ("吴斌的信用卡逾期八十天了 欠款三万六千五 您能不能在月底前还", 80),
+        ("您已yq 9天", 9),
+        ("您已逾期 45 天", 45),
+    ],
+)
+def test_more_overdue_forms(text: str, days: int) -> None:
+    assert extract_overdue_days(text) == days
+
+
+@pytest.mark.parametrize("text", ["问：逾期3天会上征信吗？", "逾期90天以上的账户将移交法务"])
+def test_generic_overdue_is_not_the_readers(text: str) -> None:
+    assert extract_overdue_days(text) is None
