@@ -18,8 +18,9 @@ from .labels import FLAG_NAMES, STAGE_NAMES
 
 KIND = "fast-linear"
 
-# Clause boundaries in normalised text (full-width punctuation is already folded).
-_CLAUSE_RE = re.compile(r"[^,.。!?;:\n，。！？；：]+")
+# Clauses of normalised text (full-width punctuation is already folded): runs between
+# punctuation marks, where ':' and '.' count only outside numbers (17:00, 3.5万).
+_CLAUSE_RE = re.compile(r"(?:[^,.。!?;:\n，！？；：]|(?<=\d)[:.](?=\d))+")
 _MAX_EVIDENCE_CLAUSES = 3
 _EVIDENCE_SHARE = 0.4  # a clause must carry this share of the strongest clause's weight
 _TOP_FEATURES = 40
