@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .rules import FLAG_RULE_NAMES, basis
+
 # --- escalation stages, ordered from mildest to most severe -----------------
 
 
@@ -41,59 +43,27 @@ class Flag:
     name: str
     zh: str
     explanation: str  # plain words for a borrower
-    basis: str  # the rule it rests on
+    basis: str  # the rule it rests on, from models.rules (the one table)
 
 
-FLAGS: tuple[Flag, ...] = (
-    Flag(
-        "violent_threat",
-        "暴力威胁",
-        "威胁伤害您本人、家人或财产，或暗示会这样做。",
-        "《商业银行信用卡业务监督管理办法》第六十八条（不得采用暴力、胁迫、恐吓手段催收）；"
-        "《互联网金融逾期债务催收自律公约（试行）》；刑法第二百九十三条之一（催收非法债务罪）",
-    ),
-    Flag(
-        "false_legal_threat",
-        "虚假法律威胁/冒充公检法",
-        "冒充警察、法院、检察院或政府，或对普通民事欠款虚构拘留、坐牢、案底、影响子女上学政审等后果。",
-        "《互联网金融逾期债务催收自律公约（试行）》（不得冒用行政机关、司法机关名义催收）；"
-        "刑法第二百七十九条（招摇撞骗）；民事欠款不产生刑事责任",
-    ),
-    Flag(
-        "third_party_contact",
-        "联系第三方",
-        "向您以外的人（家人、朋友、同事、单位、通讯录、邻居、村委会）透露欠款或威胁联系他们。",
-        "《商业银行信用卡业务监督管理办法》第六十八条（不得对与债务无关的第三人催收）；"
-        "《个人信息保护法》第十条",
-    ),
-    Flag(
-        "public_exposure",
-        "公开曝光",
-        "公开或威胁公开您的身份、照片、身份证号、住址或欠款（曝光、挂网、朋友圈、大字报、发群）。",
-        "《个人信息保护法》第十条、第二十五条；《互联网金融逾期债务催收自律公约（试行）》",
-    ),
-    Flag(
-        "insult",
-        "侮辱谩骂",
-        "使用侮辱、贬低人格的语言。",
-        "《商业银行信用卡业务监督管理办法》第六十八条；《关于办理实施“软暴力”的刑事案件若干问题的意见》（2019）",
-    ),
-    Flag(
-        "harassment",
-        "骚扰",
-        "轰炸式或恐吓式联系：昼夜不停打电话、深夜来电、大量短信、跟踪。",
-        "《商业银行信用卡业务监督管理办法》第六十八条；《关于办理实施“软暴力”的刑事案件若干问题的意见》（2019）；"
-        "中国银行业协会催收工作指引（2026-01-30）：22:00至次日8:00不得催收",
-    ),
-    Flag(
-        "scam_risk",
-        "疑似诈骗",
-        "可能不是真正的债权方：要求转账到个人账户、扫码、下载非官方APP或点链接、索要验证码或密码、“征信修复”、“注销账户”。",
-        "《中华人民共和国反电信网络诈骗法》；正规机构只通过官方渠道收款，征信记录不能花钱“修复”",
-    ),
+# (name, Chinese name, plain explanation); each flag's basis comes from ``models.rules``.
+_FLAG_TEXTS: tuple[tuple[str, str, str], ...] = (
+    ("violent_threat", "暴力威胁", "威胁伤害您本人、家人或财产，或暗示会这样做。"),
+    ("false_legal_threat", "虚假法律威胁/冒充公检法",
+     "冒充警察、法院、检察院或政府，或对普通民事欠款虚构拘留、坐牢、案底、影响子女上学政审等后果。"),
+    ("third_party_contact", "联系第三方",
+     "向您以外的人（家人、朋友、同事、单位、通讯录、邻居、村委会）透露欠款或威胁联系他们。"),
+    ("public_exposure", "公开曝光",
+     "公开或威胁公开您的身份、照片、身份证号、住址或欠款（曝光、挂网、朋友圈、大字报、发群）。"),
+    ("insult", "侮辱谩骂", "使用侮辱、贬低人格的语言。"),
+    ("harassment", "骚扰", "轰炸式或恐吓式联系：昼夜不停打电话、深夜来电、大量短信、跟踪。"),
+    ("scam_risk", "疑似诈骗",
+     "可能不是真正的债权方：要求转账到个人账户、扫码、下载非官方APP或点链接、索要验证码或密码、“征信修复”、“注销账户”。"),
 )
+FLAGS: tuple[Flag, ...] = tuple(Flag(name, zh, explanation, basis(name)) for name, zh, explanation in _FLAG_TEXTS)
 FLAG_NAMES: tuple[str, ...] = tuple(f.name for f in FLAGS)
 FLAG_BY_NAME: dict[str, Flag] = {f.name: f for f in FLAGS}
+assert FLAG_NAMES == FLAG_RULE_NAMES, "models.rules must list the spec flags in the same order"
 
 # --- amounts and deadlines ---------------------------------------------------
 

@@ -18,17 +18,26 @@ from .batch import analyze_stream
 log = logging.getLogger("cuishou")
 
 # Sub-groups that live in other packages, imported on first use.
-_LAZY = {"corpus": "corpora.cli:corpus"}
+_LAZY = {
+    "corpus": "corpora.cli:corpus",
+    "serve": "serve.server_cli:serve",
+    "qa": "serve.qa_cli:qa",
+}
 
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted([*super().list_commands(ctx), *_LAZY])
+        return sorted([*super().list_commands(ctx), *(n for n in _LAZY if self.get_command(ctx, n))])
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in _LAZY:
             module, attr = _LAZY[name].split(":")
-            return getattr(importlib.import_module(module), attr)
+            try:
+                return getattr(importlib.import_module(module), attr)
+            except ModuleNotFoundError as exc:
+                # A command whose optional extra is not installed (or not yet written).
+                log.debug("command %s unavailable: %s", name, exc)
+                return None
         return super().get_command(ctx, name)
 
 

@@ -1,0 +1,110 @@
+"""The FastAPI application factory.
+
+Models load once at start-up (lifespan) into ``app.state``. Each area has its own
+APIRouter in ``serve/routes/``; an optional area module (``serve/routes/qa.py``) is
+included when it exists. It must define ``router`` and may define
+``load(app, settings)``, called at start-up to put its own models on ``app.state``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from models.analyzer import Analyzer
+
+from . import masking
+from .batching import MicroBatcher, quick
+from .limits import BodySizeLimitMiddleware
+from .metrics import Metrics, MetricsMiddleware
+from .routes import analyze, health, labels, page
+from .routes.page import STATIC_DIR
+from .settings import Settings
+
+log = logging.getLogger("serve.app")
+
+_OPTIONAL_AREAS = ("serve.routes.qa",)
+
+DESCRIPTION = """
+cuishou 催收: reads Chinese debt-collection texts (SMS, app notices, letters, chats, call
+transcripts) and returns their escalation stage, flags for forbidden collection conduct
+with evidence spans, the amounts and deadlines they state, and the days overdue.
+Results follow `shared/spec/labels.md` exactly; every response names the model.
+The borrower page is at `/`.
+"""
+
+
+def _optional_areas() -> list:
+    modules = []
+    for name in _OPTIONAL_AREAS:
+        try:
+            if importlib.util.find_spec(name) is None:
+                continue
+        except ModuleNotFoundError:
+            continue
+        modules.append(importlib.import_module(name))
+    return modules
+
+
+def _readable(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = [p for p in err.get("loc", ()) if p != "body"]
+        where = ""
+        for p in loc:
+            where += f"[{p}]" if isinstance(p, int) else (f".{p}" if where else str(p))
+        msg = err.get("msg", "invalid")
+        parts.append(f"{where}: {msg}" if where else msg)
+    return "; ".join(parts) or "invalid request"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    areas = _optional_areas()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        logging.getLogger("serve").setLevel(settings.log_level.upper())
+        masking.install()
+        analyzer = Analyzer.load(settings.model_dir)
+        app.state.analyze_batch = quick(analyzer.analyze_batch)
+        app.state.batcher = MicroBatcher(app.state.analyze_batch)
+        app.state.analyzer = analyzer
+        for area in areas:
+            if hasattr(area, "load"):
+                area.load(app, settings)
+        log.info("model %s %s loaded", analyzer.name, analyzer.version)
+        yield
+        app.state.analyzer = None
+
+    app = FastAPI(title="cuishou 催收文本分析", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.analyzer = None
+    app.state.metrics = Metrics()
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": jsonable_encoder(exc.errors(), custom_encoder={Exception: str}), "reason": _readable(exc)},
+            status_code=422,
+        )
+
+    for router in (health.router, labels.router, analyze.router, page.router):
+        app.include_router(router)
+    for area in areas:
+        app.include_router(area.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    # Outermost first: metrics see every response, including 413s from the size limit.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    return app

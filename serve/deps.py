@@ -1,0 +1,54 @@
+"""FastAPI dependencies: settings, the loaded analyzer, the API-key check."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+
+from models.analyzer import Analyzer
+
+from .batching import MicroBatcher
+from .metrics import Metrics
+from .settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_analyzer(request: Request) -> Analyzer:
+    analyzer = getattr(request.app.state, "analyzer", None)
+    if analyzer is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the model is not loaded yet")
+    return analyzer
+
+
+def get_batcher(request: Request) -> MicroBatcher:
+    get_analyzer(request)
+    return request.app.state.batcher
+
+
+def get_metrics(request: Request) -> Metrics:
+    return request.app.state.metrics
+
+
+def require_api_key(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> None:
+    """With ``CUISHOU_API_KEY`` set: the key must come as ``X-API-Key`` or ``Authorization: Bearer``."""
+    if settings.api_key is None:
+        return
+    expected = settings.api_key.get_secret_value()
+    given = request.headers.get("x-api-key")
+    if given is None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        given = token.strip() if scheme.lower() == "bearer" else None
+    if not given or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or wrong API key (X-API-Key or Authorization: Bearer)",
+                            headers={"WWW-Authenticate": "Bearer"})
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+AnalyzerDep = Annotated[Analyzer, Depends(get_analyzer)]
+BatcherDep = Annotated[MicroBatcher, Depends(get_batcher)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]

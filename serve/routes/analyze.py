@@ -1,0 +1,91 @@
+"""``POST /v1/analyze`` (one text or transcript) and ``POST /v1/analyze/batch``."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+
+from models.analyzer import Analyzer
+
+from ..deps import AnalyzerDep, BatcherDep, MetricsDep, SettingsDep, require_api_key
+from ..schemas import AnalyzeItem, AnalyzeResponse, BatchRequest, BatchResponse, ErrorResponse, ModelInfo
+from ..settings import Settings
+
+log = logging.getLogger("serve.analyze")
+
+router = APIRouter(prefix="/v1", tags=["analyze"], dependencies=[Depends(require_api_key)])
+
+_ERRORS = {
+    401: {"model": ErrorResponse, "description": "API key missing or wrong (when one is set)"},
+    413: {"model": ErrorResponse, "description": "Text, batch or body over its limit"},
+    422: {"model": ErrorResponse, "description": "Invalid request (reason names the field and item)"},
+}
+
+
+def _chars(item: AnalyzeItem) -> int:
+    if item.text is not None:
+        return len(item.text)
+    return sum(len(t.text) for t in item.turns or ())
+
+
+def _check_size(item: AnalyzeItem, settings: Settings, where: str = "") -> None:
+    n = _chars(item)
+    if n > settings.max_text_chars:
+        what = "text" if item.text is not None else "turns"
+        raise HTTPException(
+            413,
+            f"{where}{what} has {n:,} characters; the limit is {settings.max_text_chars:,} "
+            f"(文本过长：{n:,} 字，上限 {settings.max_text_chars:,} 字)",
+        )
+
+
+@functools.lru_cache(maxsize=8)
+def _model_info(name: str, version: str) -> bytes:
+    return ModelInfo(name=name, version=version).model_dump_json().encode()
+
+
+def _model_json(analyzer: Analyzer) -> bytes:
+    return _model_info(analyzer.name, analyzer.version)
+
+
+@router.post("/analyze", response_model=AnalyzeResponse, responses=_ERRORS,
+             summary="Analyse one text or call transcript")
+def analyze(item: AnalyzeItem, analyzer: AnalyzerDep, batcher: BatcherDep, settings: SettingsDep,
+            metrics: MetricsDep) -> Response:
+    """Stage, flags with evidence, amounts, deadlines and overdue days for one text (`text`)
+    or one call (`turns`), as `shared/spec/labels.md` defines them. `reference_time`
+    (ISO 8601 local time) resolves relative deadlines; absent, the time of the request."""
+    _check_size(item, settings)
+    start = time.perf_counter()
+    result = batcher.analyze(item)
+    metrics.observe_results([result])
+    log.debug("analysed id=%s stage=%s flags=%s in %.1f ms", item.id, result.stage.label,
+              ",".join(f.label for f in result.flags), (time.perf_counter() - start) * 1000)
+    body = b'{"model":' + _model_json(analyzer) + b',"result":' + result.model_dump_json().encode() + b"}"
+    return Response(body, media_type="application/json")
+
+
+@router.post("/analyze/batch", response_model=BatchResponse, responses=_ERRORS,
+             summary="Analyse up to 256 texts or transcripts at once")
+def analyze_batch(request: BatchRequest, http_request: Request, analyzer: AnalyzerDep, settings: SettingsDep,
+                  metrics: MetricsDep) -> Response:
+    """One result per item, in order. An invalid item fails the request with 422 and its
+    index in `reason` (e.g. `items[3].reference_time: ...`)."""
+    if len(request.items) > settings.max_batch:
+        raise HTTPException(
+            413,
+            f"batch has {len(request.items)} items; the limit is {settings.max_batch} "
+            f"(批量过大：{len(request.items)} 条，上限 {settings.max_batch} 条)",
+        )
+    for i, item in enumerate(request.items):
+        _check_size(item, settings, where=f"items[{i}]: ")
+    start = time.perf_counter()
+    results = http_request.app.state.analyze_batch(request.items)
+    metrics.observe_results(results)
+    log.debug("analysed batch of %d in %.1f ms", len(results), (time.perf_counter() - start) * 1000)
+    body = (b'{"model":' + _model_json(analyzer) + b',"results":['
+            + b",".join(r.model_dump_json().encode() for r in results) + b"]}")
+    return Response(body, media_type="application/json")

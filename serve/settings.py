@@ -1,0 +1,23 @@
+"""Service settings, read from the environment with the prefix ``CUISHOU_``.
+
+``CUISHOU_MODEL_DIR``, ``CUISHOU_MAX_TEXT_CHARS``, ``CUISHOU_MAX_BATCH``,
+``CUISHOU_MAX_BODY_BYTES``, ``CUISHOU_API_KEY``, ``CUISHOU_LOG_LEVEL``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CUISHOU_", extra="ignore", protected_namespaces=())
+
+    model_dir: Path | None = Field(default=None, description="Model directory; empty means the shipped model.")
+    max_text_chars: int = Field(default=20_000, ge=1, description="Most characters in one text (or all turns).")
+    max_batch: int = Field(default=256, ge=1, description="Most items in one batch request.")
+    max_body_bytes: int = Field(default=2_000_000, ge=1, description="Largest request body in bytes.")
+    api_key: SecretStr | None = Field(default=None, description="When set, /v1/analyze* require it.")
+    log_level: str = Field(default="INFO", description="Log level of the service loggers.")

@@ -1,0 +1,67 @@
+"""The real server: `cuishou serve` as a subprocess on a free loopback port."""
+
+from __future__ import annotations
+
+import json
+import signal
+import urllib.error
+import urllib.request
+
+import pytest
+
+from .conftest import THREAT_SMS, start_server, stop_server
+
+
+def _get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def _post(url: str, payload: dict, headers: dict | None = None) -> tuple[int, dict]:
+    req = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
+                                 headers={"content-type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    log_path = tmp_path_factory.mktemp("server") / "server.log"
+    base, proc = start_server(log_path, {"CUISHOU_API_KEY": "test-key", "CUISHOU_LOG_LEVEL": "DEBUG"})
+    try:
+        yield base, proc, log_path
+    finally:
+        stop_server(proc)
+
+
+def test_real_server_answers(server):
+    base, _, log_path = server
+    assert _get(base + "/healthz") == (200, b'{"status":"ok"}')
+    status, body = _post(base + "/v1/analyze", {"id": "13812345678", "text": THREAT_SMS,
+                                                "reference_time": "2026-07-20T15:10:00"},
+                         headers={"X-API-Key": "test-key"})
+    assert status == 200
+    assert body["model"]["name"] and body["result"]["flags"]
+    assert _post(base + "/v1/analyze", {"text": "x"})[0] == 401
+    status, body = _post(base + "/v1/analyze/batch", {"items": [{"text": "a"}, {"text": "b"}]},
+                         headers={"Authorization": "Bearer test-key"})
+    assert status == 200 and len(body["results"]) == 2
+    status, metrics = _get(base + "/metrics")
+    assert status == 200 and b'route="/v1/analyze"' in metrics
+    status, page = _get(base + "/")
+    assert status == 200 and "催收".encode() in page
+    logged = log_path.read_text(encoding="utf-8")
+    assert "138****5678" in logged, "the id was logged, masked"
+    assert "13812345678" not in logged
+
+
+def test_stops_cleanly(server):
+    _, proc, _ = server
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=15) == 0
