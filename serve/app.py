@@ -8,8 +8,6 @@ included when it exists. It must define ``router`` and may define
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,13 +24,11 @@ from . import masking
 from .batching import MicroBatcher, quick
 from .limits import BodySizeLimitMiddleware
 from .metrics import Metrics, MetricsMiddleware
-from .routes import analyze, health, labels, page
+from .routes import analyze, health, labels, page, qa
 from .routes.page import STATIC_DIR
 from .settings import Settings
 
 log = logging.getLogger("serve.app")
-
-_OPTIONAL_AREAS = ("serve.routes.qa",)
 
 DESCRIPTION = """
 cuishou 催收: reads Chinese debt-collection texts (SMS, app notices, letters, chats, call
@@ -41,18 +37,6 @@ with evidence spans, the amounts and deadlines they state, and the days overdue.
 Results follow `shared/spec/labels.md` exactly; every response names the model.
 The borrower page is at `/`.
 """
-
-
-def _optional_areas() -> list:
-    modules = []
-    for name in _OPTIONAL_AREAS:
-        try:
-            if importlib.util.find_spec(name) is None:
-                continue
-        except ModuleNotFoundError:
-            continue
-        modules.append(importlib.import_module(name))
-    return modules
 
 
 def _readable(exc: RequestValidationError) -> str:
@@ -69,7 +53,6 @@ def _readable(exc: RequestValidationError) -> str:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    areas = _optional_areas()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -79,9 +62,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.analyze_batch = quick(analyzer.analyze_batch)
         app.state.batcher = MicroBatcher(app.state.analyze_batch)
         app.state.analyzer = analyzer
-        for area in areas:
-            if hasattr(area, "load"):
-                area.load(app, settings)
         log.info("model %s %s loaded", analyzer.name, analyzer.version)
         yield
         app.state.analyzer = None
@@ -98,10 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=422,
         )
 
-    for router in (health.router, labels.router, analyze.router, page.router):
+    for router in (health.router, labels.router, analyze.router, qa.router, page.router):
         app.include_router(router)
-    for area in areas:
-        app.include_router(area.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     # Outermost first: metrics see every response, including 413s from the size limit.
