@@ -15,17 +15,11 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
+from serve.batch import _validation_message
+
 log = logging.getLogger(__name__)
 
 _CHUNK = 256
-
-
-def _validation_message(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"])
-        parts.append(f"{where}: {err['msg']}" if where else err["msg"])
-    return "; ".join(parts)
 
 
 def parse_line(raw: str, line_no: int):
