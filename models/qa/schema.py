@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..labels import SPEAKERS
-from ..schema import Amount, Deadline, FlagResult, StageResult
+from ..schema import Amount, Deadline, FlagResult, StageResult, Turn
 
 
 def _naive(v: datetime | None) -> datetime | None:
@@ -16,19 +14,10 @@ def _naive(v: datetime | None) -> datetime | None:
     return v.replace(tzinfo=None, microsecond=0) if v is not None else None
 
 
-class CallTurn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CallTurn(Turn):
+    """A transcript turn (``models.schema.Turn``) plus when it was spoken."""
 
-    speaker: Literal["agent", "customer"]
-    text: str
     timestamp: datetime | None = None  # local time the turn was spoken
-
-    @field_validator("speaker", mode="before")
-    @classmethod
-    def _speaker(cls, v: object) -> object:
-        if isinstance(v, str) and v not in SPEAKERS:
-            raise ValueError(f"speaker must be one of {', '.join(SPEAKERS)}, got {v!r}")
-        return v
 
     _ts = field_validator("timestamp")(lambda cls, v: _naive(v))
 
