@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 from collections.abc import Iterable, Sequence
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from . import extraction
 from .artifact import Artifact, ArtifactError, load_artifact
+from .classifier import Classifier, Prediction
 from .fast import FastClassifier
 from .labels import AGENT, FLAG_NAMES, STAGE_NAMES
 from .schema import (
@@ -35,8 +37,21 @@ DEFAULT_MODEL_NAME = "cuishou-fast"
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 _SEPARATOR = "\n"  # joins turns; a clause boundary, so evidence never spans two turns
 
-# Model kinds this package can run, by the ``kind`` in the manifest.
-_CLASSIFIERS = {FastClassifier.kind: FastClassifier}
+# Model kinds this package can run, by the ``kind`` in the manifest. Imported when first
+# loaded, so that the fast tier alone never imports onnxruntime.
+_CLASSIFIERS = {
+    FastClassifier.kind: "models.fast:FastClassifier",
+    "neural-e5": "models.neural:NeuralClassifier",
+    "cascade": "models.cascade:CascadeClassifier",
+}
+
+
+def classifier_class(kind: str) -> type[Classifier]:
+    """The classifier class for a manifest's ``kind``."""
+    if kind not in _CLASSIFIERS:
+        raise ArtifactError(f"model kind {kind!r} is not known to this cuishou; known: {', '.join(_CLASSIFIERS)}")
+    module_name, _, class_name = _CLASSIFIERS[kind].partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
 
 
 def default_model_dir() -> Path:
@@ -82,7 +97,7 @@ class _Item:
 class Analyzer:
     """Reads one collection text or call transcript and returns a spec result."""
 
-    def __init__(self, classifier: FastClassifier, manifest: dict):
+    def __init__(self, classifier: Classifier, manifest: dict):
         self.classifier = classifier
         self.manifest = manifest
 
@@ -96,11 +111,11 @@ class Analyzer:
 
     @classmethod
     def from_artifact(cls, artifact: Artifact) -> Analyzer:
-        kind = artifact.manifest["kind"]
-        if kind not in _CLASSIFIERS:
-            raise ArtifactError(f"model kind {kind!r} in {artifact.path} is not known to this cuishou")
-        classifier = _CLASSIFIERS[kind].from_payload(artifact.payload, artifact.manifest.get("thresholds", {}))
-        return cls(classifier, artifact.manifest)
+        try:
+            classifier = classifier_class(artifact.manifest["kind"])
+        except ArtifactError as exc:
+            raise ArtifactError(f"{exc} (in {artifact.path})") from exc
+        return cls(classifier.from_artifact(artifact), artifact.manifest)
 
     @property
     def name(self) -> str:
@@ -130,12 +145,8 @@ class Analyzer:
             return []
         stage_texts = [item.joined(agent_only=False)[0] for item in prepared]
         flag_inputs = [item.joined(agent_only=True) for item in prepared]
-        stage_proba = self.classifier.stage_proba(stage_texts)
-        flag_proba = self.classifier.flag_proba([text for text, _ in flag_inputs])
-        return [
-            self._result(item, stage_proba[i], flag_proba[i], flag_inputs[i])
-            for i, item in enumerate(prepared)
-        ]
+        predictions = self.classifier.predict(stage_texts, [text for text, _ in flag_inputs])
+        return [self._result(item, predictions[i], flag_inputs[i]) for i, item in enumerate(prepared)]
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
         """Map over a DataFrame partition (columns ``text`` or ``turns``, optional ``id``,
@@ -171,17 +182,17 @@ class Analyzer:
             segments = [_Segment(None, AGENT, normalize(request.text or ""))]
         return _Item(request.id, ref, segments)
 
-    def _result(self, item: _Item, stage_row, flag_row, flag_input) -> AnalysisResult:
-        scores = {name: round(float(stage_row[j]), 4) for j, name in enumerate(STAGE_NAMES)}
-        stage = StageResult(label=STAGE_NAMES[int(stage_row.argmax())], scores=scores)
-        flag_text, seg_starts = flag_input
+    def _result(self, item: _Item, prediction: Prediction, flag_input) -> AnalysisResult:
+        scores = {name: round(float(prediction.stage[j]), 4) for j, name in enumerate(STAGE_NAMES)}
+        stage = StageResult(label=STAGE_NAMES[int(prediction.stage.argmax())], scores=scores)
+        _, seg_starts = flag_input
         flags = []
-        for j, name in enumerate(FLAG_NAMES):
-            score = float(flag_row[j])
-            if score < self.classifier.threshold(name) or name not in self.classifier.flag_models:
+        for name in FLAG_NAMES:
+            if name not in prediction.raised:
                 continue
-            spans = [self._map_span(s, e, seg_starts) for s, e in self.classifier.evidence(flag_text, name)]
-            flags.append(FlagResult(label=name, score=round(score, 4), evidence=[s for s in spans if s]))
+            spans = [self._map_span(s, e, seg_starts) for s, e in prediction.evidence.get(name, [])]
+            score = round(float(prediction.flags[FLAG_NAMES.index(name)]), 4)
+            flags.append(FlagResult(label=name, score=score, evidence=[s for s in spans if s]))
         amounts, deadlines, overdue = [], [], None
         for seg in item.segments:
             original = seg.norm.original

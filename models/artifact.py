@@ -99,7 +99,11 @@ def build_manifest(
     thresholds: dict[str, float],
     corpus_hash: str,
     config: dict | None = None,
+    files: dict[str, str | None] | None = None,
 ) -> dict:
+    """The manifest of a new model. ``files`` overrides the default file names; a kind that
+    keeps no scikit-learn estimators (the neural tier, the cascade) sets ``model`` to None
+    and names its own files."""
     return {
         "format_version": FORMAT_VERSION,
         "name": name,
@@ -111,7 +115,7 @@ def build_manifest(
         "library_versions": library_versions(),
         "created": datetime.now().replace(microsecond=0).isoformat(),
         "config": config or {},
-        "files": {"model": MODEL_FILE, "metrics": METRICS, "card": CARD},
+        "files": {"model": MODEL_FILE, "metrics": METRICS, "card": CARD, **(files or {})},
     }
 
 
@@ -122,10 +126,12 @@ def save_artifact(
 
     path = Path(model_dir)
     path.mkdir(parents=True, exist_ok=True)
-    sio.dump(payload, path / MODEL_FILE, compression=zipfile.ZIP_DEFLATED)
-    untrusted = set(sio.get_untrusted_types(file=path / MODEL_FILE)) - TRUSTED_TYPES
-    if untrusted:
-        raise ArtifactError(f"model holds types that loading would refuse: {sorted(untrusted)}")
+    model_file = manifest.get("files", {}).get("model", MODEL_FILE)
+    if model_file is not None:
+        sio.dump(payload, path / model_file, compression=zipfile.ZIP_DEFLATED)
+        untrusted = set(sio.get_untrusted_types(file=path / model_file)) - TRUSTED_TYPES
+        if untrusted:
+            raise ArtifactError(f"model holds types that loading would refuse: {sorted(untrusted)}")
     (path / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     (path / METRICS).write_text(json.dumps(metrics, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     (path / CARD).write_text(card, encoding="utf-8")
@@ -169,7 +175,13 @@ def load_artifact(model_dir: str | Path) -> Artifact:
 
     path = Path(model_dir)
     manifest = read_manifest(path)
-    model_path = path / manifest.get("files", {}).get("model", MODEL_FILE)
+    model_file = manifest.get("files", {}).get("model", MODEL_FILE)
+    for role, name in manifest.get("files", {}).items():
+        if name is not None and role not in ("metrics", "card") and not (path / name).is_file():
+            raise ArtifactError(f"{role} file missing: {path / name}")
+    if model_file is None:  # a kind whose files are read by its classifier (onnx, tokenizer)
+        return Artifact(manifest, {}, path)
+    model_path = path / model_file
     if not model_path.is_file():
         raise ArtifactError(f"model file missing: {model_path}")
     try:

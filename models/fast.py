@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from .classifier import Prediction
 from .labels import FLAG_NAMES, STAGE_NAMES
 
 KIND = "fast-linear"
@@ -24,6 +25,9 @@ _CLAUSE_RE = re.compile(r"(?:[^,.。!?;:\n，！？；：]|(?<=\d)[:.](?=\d))+")
 _MAX_EVIDENCE_CLAUSES = 3
 _EVIDENCE_SHARE = 0.4  # a clause must carry this share of the strongest clause's weight
 _TOP_FEATURES = 40
+_WHITESPACE_RE = re.compile(r"\s\s+")  # the same collapsing TfidfVectorizer's char analyser does
+_EMPTY_INDICES = np.zeros(0, dtype=np.int64)
+_EMPTY_VALUES = np.zeros(0, dtype=np.float64)
 
 
 @dataclass
@@ -79,38 +83,73 @@ class FastClassifier:
         return cls(vectorizer, stage_model, flag_models, {name: 0.5 for name in flag_models})
 
     # --- inference -------------------------------------------------------------
+    # Inference does not go through scikit-learn: its input validation costs more than the
+    # arithmetic for one short text. The fitted weights are stacked once into dense
+    # matrices, each text becomes (indices, tf-idf values) with the same analyser
+    # TfidfVectorizer uses, and all heads are one small product. Tests check the results
+    # equal scikit-learn's.
+    def predict(self, stage_texts: list[str], flag_texts: list[str]) -> list[Prediction]:
+        rows = [self._features(t) for t in flag_texts]
+        # A plain text (no turns) is its own flag text: featurise it once.
+        stage_rows = [row if s == f else self._features(s) for s, f, row in zip(stage_texts, flag_texts, rows, strict=True)]
+        stage = self._stage_proba_rows(stage_rows)
+        flags = self._flag_proba_rows(rows)
+        out = []
+        for i, row in enumerate(rows):
+            raised = [n for j, n in enumerate(FLAG_NAMES) if self.knows_flag(n) and flags[i, j] >= self.threshold(n)]
+            evidence = {n: self._evidence_from_row(flag_texts[i], row, n) for n in raised}
+            out.append(Prediction(stage[i], flags[i], raised, evidence, tier="fast"))
+        return out
+
     def stage_proba(self, texts: list[str]) -> np.ndarray:
         """Probabilities over ``STAGE_NAMES`` (columns in that order)."""
-        proba = self.stage_model.predict_proba(self.vectorizer.transform(texts))
-        out = np.zeros((len(texts), len(STAGE_NAMES)), dtype=np.float64)
-        for j, label in enumerate(self.stage_model.classes_):
-            out[:, STAGE_NAMES.index(label)] = proba[:, j]
+        return self._stage_proba_rows([self._features(t) for t in texts])
+
+    def _stage_proba_rows(self, rows: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        weights, bias = self._stage_weights()
+        scores = self._scores(rows, weights, bias)
+        if scores.shape[1] == 1:  # two stages only (tiny corpora): a binary model, p = sigmoid(d)
+            scores = np.hstack([np.zeros_like(scores), scores])
+        scores -= scores.max(axis=1, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(axis=1, keepdims=True)
+        out = np.zeros((len(rows), len(STAGE_NAMES)), dtype=np.float64)
+        out[:, self._stage_columns()] = scores
         return out
 
     def flag_proba(self, texts: list[str]) -> np.ndarray:
         """Probabilities per flag (columns in ``FLAG_NAMES`` order; 0 for untrained flags)."""
-        out = np.zeros((len(texts), len(FLAG_NAMES)), dtype=np.float64)
-        if not texts or not self.flag_models:
-            return out
-        x = self.vectorizer.transform(texts)
-        for name, model in self.flag_models.items():
-            out[:, FLAG_NAMES.index(name)] = model.predict_proba(x)[:, 1]
-        return out
+        return self._flag_proba_rows([self._features(t) for t in texts])
+
+    def knows_flag(self, flag: str) -> bool:
+        return flag in self.flag_models
 
     def threshold(self, flag: str) -> float:
         return self.thresholds.get(flag, 0.5)
 
     def evidence(self, text: str, flag: str) -> list[tuple[int, int]]:
         """Spans of ``text`` (normalised) that most support ``flag``."""
-        model = self.flag_models.get(flag)
-        if model is None or not text:
+        if flag not in self.flag_models or not text:
             return []
-        row = self.vectorizer.transform([text])
-        coef = model.coef_[0]
-        contrib = row.data * coef[row.indices]
+        return self._evidence_from_row(text, self._features(text), flag)
+
+    def _flag_proba_rows(self, rows: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        out = np.zeros((len(rows), len(FLAG_NAMES)), dtype=np.float64)
+        if not rows or not self.flag_models:
+            return out
+        weights, bias, columns = self._flag_weights()
+        out[:, columns] = 1.0 / (1.0 + np.exp(-self._scores(rows, weights, bias)))
+        return out
+
+    def _evidence_from_row(self, text: str, row: tuple[np.ndarray, np.ndarray], flag: str) -> list[tuple[int, int]]:
+        indices, values = row
+        if not len(indices):
+            return []
+        coef = self.flag_models[flag].coef_[0]
+        contrib = values * coef[indices]
         order = np.argsort(-contrib)[:_TOP_FEATURES]
         vocab = self._inverse_vocabulary()
-        grams = [(vocab[row.indices[i]], float(contrib[i])) for i in order if contrib[i] > 0]
+        grams = [(vocab[indices[i]], float(contrib[i])) for i in order if contrib[i] > 0]
         if not grams:
             return []
         clauses = []
@@ -132,8 +171,64 @@ class FastClassifier:
         chosen = sorted(clauses, key=lambda c: -c[0])[:_MAX_EVIDENCE_CLAUSES]
         return sorted((s, e) for score, s, e in chosen if score >= _EVIDENCE_SHARE * best)
 
+    def _features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """The tf-idf row of ``text`` as (vocabulary indices, l2-normalised values)."""
+        vocab = self.vectorizer.vocabulary_
+        low, high = self.vectorizer.ngram_range
+        doc = _WHITESPACE_RE.sub(" ", text.lower())
+        counts: dict[int, int] = {}
+        for n in range(low, min(high, len(doc)) + 1):
+            for i in range(len(doc) - n + 1):
+                idx = vocab.get(doc[i : i + n])
+                if idx is not None:
+                    counts[idx] = counts.get(idx, 0) + 1
+        if not counts:
+            return _EMPTY_INDICES, _EMPTY_VALUES
+        indices = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        values = (1.0 + np.log(tf)) * self._idf()[indices]
+        values /= np.sqrt(values @ values)
+        return indices, values
+
+    def _scores(self, rows, weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
+        scores = np.tile(bias, (len(rows), 1))
+        for i, (indices, values) in enumerate(rows):
+            if len(indices):
+                scores[i] += values @ weights[indices]
+        return scores
+
+    def _idf(self) -> np.ndarray:
+        idf = self.__dict__.get("_idf_cache")
+        if idf is None:
+            idf = self._idf_cache = np.asarray(self.vectorizer.idf_, dtype=np.float64)
+        return idf
+
+    def _stage_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        cached = self.__dict__.get("_stage_cache")
+        if cached is None:
+            # (vocabulary, classes) so that one row gather serves every class.
+            cached = self._stage_cache = (
+                np.ascontiguousarray(self.stage_model.coef_.T, dtype=np.float64),
+                np.asarray(self.stage_model.intercept_, dtype=np.float64),
+            )
+        return cached
+
+    def _stage_columns(self) -> list[int]:
+        return [STAGE_NAMES.index(label) for label in self.stage_model.classes_]
+
+    def _flag_weights(self) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        cached = self.__dict__.get("_flag_cache")
+        if cached is None:
+            names = list(self.flag_models)
+            cached = self._flag_cache = (
+                np.ascontiguousarray(np.vstack([self.flag_models[n].coef_[0] for n in names]).T, dtype=np.float64),
+                np.array([self.flag_models[n].intercept_[0] for n in names], dtype=np.float64),
+                [FLAG_NAMES.index(n) for n in names],
+            )
+        return cached
+
     def _inverse_vocabulary(self) -> list[str]:
-        inv = getattr(self, "_inv_vocab", None)
+        inv = self.__dict__.get("_inv_vocab")
         if inv is None:
             inv = [""] * len(self.vectorizer.vocabulary_)
             for gram, idx in self.vectorizer.vocabulary_.items():
@@ -168,3 +263,7 @@ class FastClassifier:
         classifier = cls(vectorizer, payload["stage_model"], dict(payload["flag_models"]), dict(thresholds))
         classifier._inv_vocab = vocab
         return classifier
+
+    @classmethod
+    def from_artifact(cls, artifact) -> FastClassifier:
+        return cls.from_payload(artifact.payload, artifact.manifest.get("thresholds", {}))
