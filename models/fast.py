@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
@@ -89,13 +90,24 @@ class FastClassifier:
     # TfidfVectorizer uses, and all heads are one small product. Tests check the results
     # equal scikit-learn's.
     def predict(self, stage_texts: list[str], flag_texts: list[str]) -> list[Prediction]:
-        rows = [self._features(t) for t in flag_texts]
-        # A plain text (no turns) is its own flag text: featurise it once.
-        stage_rows = [row if s == f else self._features(s) for s, f, row in zip(stage_texts, flag_texts, rows, strict=True)]
-        stage = self._stage_proba_rows(stage_rows)
-        flags = self._flag_proba_rows(rows)
+        flag_rows = [self._features(t) for t in flag_texts]
+        # A plain text (no turns) is its own flag text: featurise and score it once, with
+        # the stage and flag weights side by side in one matrix.
+        rows, stage_at = list(flag_rows), []
+        for i, (s_text, f_text) in enumerate(zip(stage_texts, flag_texts, strict=True)):
+            if s_text == f_text:
+                stage_at.append(i)
+            else:
+                stage_at.append(len(rows))
+                rows.append(self._features(s_text))
+        weights, bias, n_stage_columns = self._joint_weights()
+        scores = self._scores(rows, weights, bias)
+        stage = self._softmax_stages(scores[stage_at, :n_stage_columns])
+        flags = np.zeros((len(flag_texts), len(FLAG_NAMES)), dtype=np.float64)
+        if self.flag_models:
+            flags[:, self._flag_weights()[2]] = 1.0 / (1.0 + np.exp(-scores[: len(flag_texts), n_stage_columns:]))
         out = []
-        for i, row in enumerate(rows):
+        for i, row in enumerate(flag_rows):
             raised = [n for j, n in enumerate(FLAG_NAMES) if self.knows_flag(n) and flags[i, j] >= self.threshold(n)]
             evidence = {n: self._evidence_from_row(flag_texts[i], row, n) for n in raised}
             out.append(Prediction(stage[i], flags[i], raised, evidence, tier="fast"))
@@ -107,13 +119,16 @@ class FastClassifier:
 
     def _stage_proba_rows(self, rows: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
         weights, bias = self._stage_weights()
-        scores = self._scores(rows, weights, bias)
+        return self._softmax_stages(self._scores(rows, weights, bias))
+
+    def _softmax_stages(self, scores: np.ndarray) -> np.ndarray:
+        scores = np.array(scores, dtype=np.float64)
         if scores.shape[1] == 1:  # two stages only (tiny corpora): a binary model, p = sigmoid(d)
             scores = np.hstack([np.zeros_like(scores), scores])
         scores -= scores.max(axis=1, keepdims=True)
         np.exp(scores, out=scores)
         scores /= scores.sum(axis=1, keepdims=True)
-        out = np.zeros((len(rows), len(STAGE_NAMES)), dtype=np.float64)
+        out = np.zeros((len(scores), len(STAGE_NAMES)), dtype=np.float64)
         out[:, self._stage_columns()] = scores
         return out
 
@@ -191,11 +206,31 @@ class FastClassifier:
         return indices, values
 
     def _scores(self, rows, weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
-        scores = np.tile(bias, (len(rows), 1))
-        for i, (indices, values) in enumerate(rows):
-            if len(indices):
-                scores[i] += values @ weights[indices]
-        return scores
+        if len(rows) == 1:
+            indices, values = rows[0]
+            return (bias + values @ weights[indices])[None, :]
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum([len(indices) for indices, _ in rows], out=indptr[1:])
+        matrix = csr_matrix(
+            (np.concatenate([v for _, v in rows] or [_EMPTY_VALUES]),
+             np.concatenate([i for i, _ in rows] or [_EMPTY_INDICES]), indptr),
+            shape=(len(rows), weights.shape[0]),
+        )
+        return np.asarray(matrix @ weights) + bias
+
+    def _joint_weights(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """Stage and flag weights side by side: (vocabulary, stage classes + flags)."""
+        cached = self.__dict__.get("_joint_cache")
+        if cached is None:
+            stage_w, stage_b = self._stage_weights()
+            parts_w, parts_b = [stage_w], [stage_b]
+            if self.flag_models:
+                flag_w, flag_b, _ = self._flag_weights()
+                parts_w.append(flag_w)
+                parts_b.append(flag_b)
+            cached = self._joint_cache = (np.ascontiguousarray(np.hstack(parts_w)), np.concatenate(parts_b),
+                                          stage_w.shape[1])
+        return cached
 
     def _idf(self) -> np.ndarray:
         idf = self.__dict__.get("_idf_cache")

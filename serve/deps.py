@@ -1,4 +1,9 @@
-"""FastAPI dependencies: settings, the loaded analyzer, the API-key check."""
+"""FastAPI dependencies: settings, the loaded analyzer, the API-key check.
+
+They are ``async def`` on purpose: none of them blocks, and FastAPI runs a plain ``def``
+dependency in the thread pool, one hop per dependency per request, which under load cost
+more than the analysis itself.
+"""
 
 from __future__ import annotations
 
@@ -14,27 +19,27 @@ from .metrics import Metrics
 from .settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_analyzer(request: Request) -> Analyzer:
+async def get_analyzer(request: Request) -> Analyzer:
     analyzer = getattr(request.app.state, "analyzer", None)
     if analyzer is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the model is not loaded yet")
     return analyzer
 
 
-def get_batcher(request: Request) -> MicroBatcher:
-    get_analyzer(request)
+async def get_batcher(request: Request) -> MicroBatcher:
+    await get_analyzer(request)
     return request.app.state.batcher
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     return request.app.state.metrics
 
 
-def require_api_key(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> None:
+async def require_api_key(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> None:
     """With ``CUISHOU_API_KEY`` set: the key must come as ``X-API-Key`` or ``Authorization: Bearer``."""
     if settings.api_key is None:
         return

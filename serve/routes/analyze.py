@@ -53,14 +53,16 @@ def _model_json(analyzer: Analyzer) -> bytes:
 
 @router.post("/analyze", response_model=AnalyzeResponse, responses=_ERRORS,
              summary="Analyse one text or call transcript")
-def analyze(item: AnalyzeItem, analyzer: AnalyzerDep, batcher: BatcherDep, settings: SettingsDep,
-            metrics: MetricsDep) -> Response:
+async def analyze(item: AnalyzeItem, analyzer: AnalyzerDep, batcher: BatcherDep, settings: SettingsDep,
+                  metrics: MetricsDep) -> Response:
     """Stage, flags with evidence, amounts, deadlines and overdue days for one text (`text`)
     or one call (`turns`), as `shared/spec/labels.md` defines them. `reference_time`
     (ISO 8601 local time) resolves relative deadlines; absent, the time of the request."""
+    # async on purpose: the analysis runs on the batcher's worker thread, not here
+    # (see serve/batching.py for why not the thread pool).
     _check_size(item, settings)
     start = time.perf_counter()
-    result = batcher.analyze(item)
+    result = await batcher.analyze(item)
     metrics.observe_results([result])
     log.debug("analysed id=%s stage=%s flags=%s in %.1f ms", item.id, result.stage.label,
               ",".join(f.label for f in result.flags), (time.perf_counter() - start) * 1000)
