@@ -456,6 +456,8 @@ def build_tokenizer(e5: E5File, *, use_charsmap: bool = True) -> Tokenizer:
     vocab = [(piece, float(score)) for piece, score in zip(e5.pieces, e5.scores, strict=True)]
     tokenizer = Tokenizer(models.Unigram(vocab, unk_id=e5.unk_id, byte_fallback=False))
     tokenizer.normalizer = _normalizer(e5.normalization(), use_charsmap)
+    # e5.c runs Viterbi over the whole string; splitting at ▁ gives the same pieces because
+    # no piece has a ▁ after its first character.
     tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(
         replacement=METASPACE, prepend_scheme="always", split=True
     )
