@@ -108,8 +108,12 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+@lru_cache(maxsize=16384)
 def _fold_char(ch: str) -> str:
-    """Full-width to half-width and compatibility forms, one character in, one out."""
+    """Full-width to half-width and compatibility forms, one character in, one out.
+
+    Cached: texts reuse few distinct characters, and this runs once per character.
+    """
     if ch == "\u3000":
         return " "
     folded = unicodedata.normalize("NFKC", ch)
@@ -175,23 +179,27 @@ def _rewrite(chars: list[str], starts: list[int], ends: list[int], pattern: str,
     chars[:], starts[:], ends[:] = out_c, out_s, out_e
 
 
+_ZERO_WIDTH_RE = re.compile("[" + "".join(sorted(_ZERO_WIDTH)) + "]")
+# A cheap test for the case _remove_splitters handles (most texts have none).
+_CJK_CLASS = "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _CJK_RANGES)
+_SPLIT_BETWEEN_CJK_RE = re.compile(f"[{_CJK_CLASS}][{re.escape(_SPLITTERS)}]{{1,3}}[{_CJK_CLASS}]")
 _HOMOPHONE_RE = re.compile("|".join(re.escape(a) for a, _ in _HOMOPHONES))
 _HOMOPHONE_MAP = dict(_HOMOPHONES)
 
 
 def normalize(text: str) -> Normalized:
     """Normalise ``text`` for matching and modelling; see the module docstring."""
-    chars: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    for i, ch in enumerate(text):
-        if ch in _ZERO_WIDTH:
-            continue
-        chars.append(_fold_char(ch))
-        starts.append(i)
-        ends.append(i + 1)
+    if _ZERO_WIDTH_RE.search(text):
+        kept = [i for i, ch in enumerate(text) if ch not in _ZERO_WIDTH]
+        chars = [_fold_char(text[i]) for i in kept]
+    else:
+        kept = range(len(text))
+        chars = list(map(_fold_char, text))
+    starts = list(kept)
+    ends = [i + 1 for i in kept]
     chars = _to_simplified(chars)
-    _remove_splitters(chars, starts, ends)
+    if _SPLIT_BETWEEN_CJK_RE.search("".join(chars)):
+        _remove_splitters(chars, starts, ends)
     joined = "".join(chars)
     if _HOMOPHONE_RE.search(joined):
         chars = list(_HOMOPHONE_RE.sub(lambda m: _HOMOPHONE_MAP[m.group()], joined))

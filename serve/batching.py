@@ -27,13 +27,14 @@ _Job = tuple[AnalysisRequest, asyncio.Future, asyncio.AbstractEventLoop]
 _STOP = None
 
 
-def _resolve(future: asyncio.Future, result: AnalysisResult | None, error: BaseException | None) -> None:
-    if future.cancelled():  # the client went away
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(result)
+def _resolve(outcomes: list[tuple[asyncio.Future, AnalysisResult | None, BaseException | None]]) -> None:
+    for future, result, error in outcomes:
+        if future.cancelled():  # the client went away
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
 
 
 class MicroBatcher:
@@ -99,8 +100,12 @@ class MicroBatcher:
                     outcomes.append((self._analyze_batch([request])[0], None))
                 except Exception as exc:
                     outcomes.append((None, exc))
+        # One wake-up per event loop per batch (each wake-up is a write to the loop's pipe).
+        by_loop: dict[asyncio.AbstractEventLoop, list] = {}
         for (_, future, loop), (result, error) in zip(batch, outcomes, strict=True):
+            by_loop.setdefault(loop, []).append((future, result, error))
+        for loop, resolved in by_loop.items():
             try:
-                loop.call_soon_threadsafe(_resolve, future, result, error)
+                loop.call_soon_threadsafe(_resolve, resolved)
             except RuntimeError:  # that event loop is closed
                 pass

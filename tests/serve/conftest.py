@@ -31,7 +31,7 @@ def client():
         yield c
 
 
-def start_server(log_path, env: dict | None = None, timeout: float = 30.0):
+def start_server(log_path, env: dict | None = None, timeout: float = 30.0, args: tuple[str, ...] = ()):
     """Start `cuishou serve` on a free loopback port; return (base_url, process) once ready."""
     import os
     import subprocess
@@ -45,7 +45,7 @@ def start_server(log_path, env: dict | None = None, timeout: float = 30.0):
         pytest.skip(f"the cuishou entry point is not installed beside {sys.executable}")
     port = free_port()
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([str(cuishou), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        proc = subprocess.Popen([str(cuishou), "serve", "--host", "127.0.0.1", "--port", str(port), *args],
                                 stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout

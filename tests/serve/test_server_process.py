@@ -65,3 +65,29 @@ def test_stops_cleanly(server):
     _, proc, _ = server
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=15) == 0
+
+
+def test_keep_alive_answers_do_not_stall_with_several_workers(tmp_path):
+    """With --workers 2, uvicorn's own listening socket left Nagle on for every connection,
+    and each keep-alive answer waited ~40 ms for the client's delayed ACK."""
+    import http.client
+    import statistics
+    import time
+
+    base, proc = start_server(tmp_path / "server.log", args=("--workers", "2"), timeout=60)
+    try:
+        host, port = base.removeprefix("http://").split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=5)
+        times = []
+        for _ in range(12):
+            start = time.perf_counter()
+            conn.request("POST", "/v1/analyze", body=json.dumps({"text": THREAT_SMS}),
+                         headers={"content-type": "application/json"})
+            response = conn.getresponse()
+            assert response.status == 200 and json.loads(response.read())["result"]["flags"]
+            times.append(time.perf_counter() - start)
+        conn.close()
+    finally:
+        stop_server(proc)
+    # A stall is the delayed-ACK timer (40 ms on Linux), an order above a normal answer.
+    assert statistics.median(times[2:]) < 0.03, f"answers took {[round(t * 1000) for t in times]} ms"
