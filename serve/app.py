@@ -8,6 +8,7 @@ included when it exists. It must define ``router`` and may define
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -23,6 +24,7 @@ from models.analyzer import Analyzer
 
 from . import masking
 from .batching import MicroBatcher
+from .inference import InferenceError, InferenceProcess, analyze_outcomes
 from .limits import BodySizeLimitMiddleware
 from .metrics import Metrics, MetricsMiddleware
 from .routes import analyze, health, labels, page, qa
@@ -60,8 +62,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         logging.getLogger("serve").setLevel(settings.log_level.upper())
         masking.install()
         analyzer = Analyzer.load(settings.model_dir)
-        app.state.analyze_batch = analyzer.analyze_batch
-        app.state.batcher = MicroBatcher(analyzer.analyze_batch).start()
+        process = None
+        if settings.inference_process:
+            process = InferenceProcess(settings.model_dir).start()
+            app.state.analyze = process.analyze
+        else:
+            app.state.analyze = functools.partial(analyze_outcomes, analyzer.analyze_batch)
+        app.state.batcher = MicroBatcher(app.state.analyze).start()
         app.state.analyzer = analyzer
         # The model and libraries are ~300k long-lived objects; a full collection walks them
         # all (~160 ms, every client stalls: that was the whole p99 at 32 clients). Freezing
@@ -72,11 +79,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         app.state.analyzer = None
         app.state.batcher.stop()
+        if process is not None:
+            process.stop()
 
     app = FastAPI(title="cuishou 催收文本分析", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.analyzer = None
     app.state.metrics = Metrics()
+
+    @app.exception_handler(InferenceError)
+    async def _unavailable(request: Request, exc: InferenceError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "reason": "分析服务暂时不可用，请稍后重试"}, status_code=503)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -2,7 +2,9 @@
 
 One worker thread runs every analysis. ``/v1/analyze`` is an ``async def`` handler that
 puts its item on the queue and awaits a future; the worker takes everything waiting (up to
-``max_items``), runs ``analyze_batch`` once and resolves each future on the event loop.
+``max_items``), runs ``analyze`` once (in the service: a call to the analysis process, see
+serve/inference.py) and resolves each future on the event loop. ``analyze`` returns one
+outcome per item, an exception for an item that failed.
 
 Why not a plain ``def`` handler in the thread pool: under 32 concurrent clients, 32 pool
 threads fight for the GIL and a few requests lose many switch intervals in a row (p99 went
@@ -19,7 +21,7 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 
-from models.schema import AnalysisRequest, AnalysisResult
+from models.schema import AnalysisRequest
 
 log = logging.getLogger("serve.batching")
 
@@ -27,20 +29,19 @@ _Job = tuple[AnalysisRequest, asyncio.Future, asyncio.AbstractEventLoop]
 _STOP = None
 
 
-def _resolve(outcomes: list[tuple[asyncio.Future, AnalysisResult | None, BaseException | None]]) -> None:
-    for future, result, error in outcomes:
+def _resolve(outcomes: list[tuple[asyncio.Future, object]]) -> None:
+    for future, outcome in outcomes:
         if future.cancelled():  # the client went away
             continue
-        if error is not None:
-            future.set_exception(error)
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
         else:
-            future.set_result(result)
+            future.set_result(outcome)
 
 
 class MicroBatcher:
-    def __init__(self, analyze_batch: Callable[[Sequence[AnalysisRequest]], list[AnalysisResult]],
-                 max_items: int = 64) -> None:
-        self._analyze_batch = analyze_batch
+    def __init__(self, analyze: Callable[[Sequence[AnalysisRequest]], list], max_items: int = 64) -> None:
+        self._analyze = analyze
         self._max_items = max_items
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -58,7 +59,7 @@ class MicroBatcher:
             self._thread.join(timeout)
             self._thread = None
 
-    async def analyze(self, request: AnalysisRequest) -> AnalysisResult:
+    async def analyze(self, request: AnalysisRequest):
         if self._thread is None:
             raise RuntimeError("the batcher is not running")
         loop = asyncio.get_running_loop()
@@ -90,20 +91,14 @@ class MicroBatcher:
     def _run(self, batch: list[_Job]) -> None:
         self.batches += 1
         try:
-            outcomes = [(r, None) for r in self._analyze_batch([request for request, _, _ in batch])]
-        except Exception:
-            # Isolate the failure: analyse one by one so only the bad item errs.
-            log.warning("a batch of %d failed; retrying its items one by one", len(batch), exc_info=True)
-            outcomes = []
-            for request, _, _ in batch:
-                try:
-                    outcomes.append((self._analyze_batch([request])[0], None))
-                except Exception as exc:
-                    outcomes.append((None, exc))
+            outcomes = self._analyze([request for request, _, _ in batch])
+        except Exception as exc:  # the whole batch failed (the analysis process is gone)
+            log.error("a batch of %d failed: %s", len(batch), exc)
+            outcomes = [exc] * len(batch)
         # One wake-up per event loop per batch (each wake-up is a write to the loop's pipe).
         by_loop: dict[asyncio.AbstractEventLoop, list] = {}
-        for (_, future, loop), (result, error) in zip(batch, outcomes, strict=True):
-            by_loop.setdefault(loop, []).append((future, result, error))
+        for (_, future, loop), outcome in zip(batch, outcomes, strict=True):
+            by_loop.setdefault(loop, []).append((future, outcome))
         for loop, resolved in by_loop.items():
             try:
                 loop.call_soon_threadsafe(_resolve, resolved)

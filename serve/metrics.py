@@ -13,7 +13,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from models.labels import FLAG_NAMES, STAGE_NAMES
-from models.schema import AnalysisResult
+
+from .inference import Analyzed
 
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -33,13 +34,13 @@ class Metrics:
         for name in FLAG_NAMES:
             self.flags.labels(flag=name)
 
-    def observe_results(self, results: Iterable[AnalysisResult]) -> None:
+    def observe(self, analyzed: Iterable[Analyzed]) -> None:
         n = 0
-        for result in results:
+        for item in analyzed:
             n += 1
-            self.stages.labels(stage=result.stage.label).inc()
-            for flag in result.flags:
-                self.flags.labels(flag=flag.label).inc()
+            self.stages.labels(stage=item.stage).inc()
+            for flag in item.flags:
+                self.flags.labels(flag=flag).inc()
         self.texts.inc(n)
 
     def render(self) -> tuple[bytes, str]:

@@ -1,7 +1,8 @@
 """Service settings, read from the environment with the prefix ``CUISHOU_``.
 
 ``CUISHOU_MODEL_DIR``, ``CUISHOU_MAX_TEXT_CHARS``, ``CUISHOU_MAX_BATCH``,
-``CUISHOU_MAX_BODY_BYTES``, ``CUISHOU_API_KEY``, ``CUISHOU_LOG_LEVEL``.
+``CUISHOU_MAX_BODY_BYTES``, ``CUISHOU_API_KEY``, ``CUISHOU_LOG_LEVEL``,
+``CUISHOU_INFERENCE_PROCESS``.
 """
 
 from __future__ import annotations
@@ -21,3 +22,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=2_000_000, ge=1, description="Largest request body in bytes.")
     api_key: SecretStr | None = Field(default=None, description="When set, /v1/analyze* require it.")
     log_level: str = Field(default="INFO", description="Log level of the service loggers.")
+    inference_process: bool = Field(
+        default=True,
+        description="Analyse /v1/analyze requests in a child process beside the event loop "
+                    "(false: on a thread of the server process; see serve/inference.py).",
+    )

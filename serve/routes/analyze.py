@@ -58,15 +58,15 @@ async def analyze(item: AnalyzeItem, analyzer: AnalyzerDep, batcher: BatcherDep,
     """Stage, flags with evidence, amounts, deadlines and overdue days for one text (`text`)
     or one call (`turns`), as `shared/spec/labels.md` defines them. `reference_time`
     (ISO 8601 local time) resolves relative deadlines; absent, the time of the request."""
-    # async on purpose: the analysis runs on the batcher's worker thread, not here
-    # (see serve/batching.py for why not the thread pool).
+    # async on purpose: the analysis runs in the analysis process (serve/inference.py), fed
+    # by the batcher's thread, not here (serve/batching.py says why not the thread pool).
     _check_size(item, settings)
     start = time.perf_counter()
-    result = await batcher.analyze(item)
-    metrics.observe_results([result])
-    log.debug("analysed id=%s stage=%s flags=%s in %.1f ms", item.id, result.stage.label,
-              ",".join(f.label for f in result.flags), (time.perf_counter() - start) * 1000)
-    body = b'{"model":' + _model_json(analyzer) + b',"result":' + result.model_dump_json().encode() + b"}"
+    analyzed = await batcher.analyze(item)
+    metrics.observe([analyzed])
+    log.debug("analysed id=%s stage=%s flags=%s in %.1f ms", item.id, analyzed.stage,
+              ",".join(analyzed.flags), (time.perf_counter() - start) * 1000)
+    body = b'{"model":' + _model_json(analyzer) + b',"result":' + analyzed.json + b"}"
     return Response(body, media_type="application/json")
 
 
@@ -85,9 +85,12 @@ def analyze_batch(request: BatchRequest, http_request: Request, analyzer: Analyz
     for i, item in enumerate(request.items):
         _check_size(item, settings, where=f"items[{i}]: ")
     start = time.perf_counter()
-    results = http_request.app.state.analyze_batch(request.items)
-    metrics.observe_results(results)
-    log.debug("analysed batch of %d in %.1f ms", len(results), (time.perf_counter() - start) * 1000)
+    outcomes = http_request.app.state.analyze(request.items)
+    failed = next((o for o in outcomes if isinstance(o, Exception)), None)
+    if failed is not None:
+        raise failed  # validated input that still fails is our fault: 500, logged by the server
+    metrics.observe(outcomes)
+    log.debug("analysed batch of %d in %.1f ms", len(outcomes), (time.perf_counter() - start) * 1000)
     body = (b'{"model":' + _model_json(analyzer) + b',"results":['
-            + b",".join(r.model_dump_json().encode() for r in results) + b"]}")
+            + b",".join(o.json for o in outcomes) + b"]}")
     return Response(body, media_type="application/json")

@@ -1,4 +1,4 @@
-"""The micro-batcher: one worker thread, results back in order, failures isolated."""
+"""The micro-batcher: one worker thread, outcomes back to their own callers."""
 
 import asyncio
 import threading
@@ -10,7 +10,8 @@ from serve.batching import MicroBatcher
 
 
 class _Recorder:
-    """Stands in for Analyzer.analyze_batch: echoes the text; 'boom' fails its batch."""
+    """Stands in for the analysis: echoes each text; 'boom' is an item that fails alone and
+    'down' fails the whole batch (the analysis process is gone)."""
 
     def __init__(self, gate: threading.Event | None = None):
         self.calls: list[list[str]] = []
@@ -21,9 +22,9 @@ class _Recorder:
             self.gate.wait(5)
         texts = [r.text for r in requests]
         self.calls.append(texts)
-        if "boom" in texts:
-            raise ValueError("bad item")
-        return [f"result:{t}" for t in texts]
+        if "down" in texts:
+            raise RuntimeError("analysis unavailable")
+        return [ValueError("bad item") if t == "boom" else f"result:{t}" for t in texts]
 
 
 def _request(text: str) -> AnalysisRequest:
@@ -81,6 +82,23 @@ def test_a_failing_item_fails_alone():
         batcher.stop()
     assert (a, c) == ("result:a", "result:c")
     assert isinstance(boom, ValueError)
+
+
+def test_a_failed_batch_fails_each_of_its_callers():
+    gate = threading.Event()
+    batcher = MicroBatcher(_Recorder(gate)).start()
+
+    async def run():
+        tasks = [asyncio.create_task(batcher.analyze(_request(t))) for t in ("a", "down")]
+        await asyncio.sleep(0.05)
+        gate.set()
+        return await asyncio.gather(*tasks, return_exceptions=True)
+
+    try:
+        outcomes = asyncio.run(run())
+    finally:
+        batcher.stop()
+    assert all(isinstance(o, RuntimeError) for o in outcomes)
 
 
 def test_analyze_needs_a_started_batcher():
