@@ -1,0 +1,97 @@
+"""The cascade, built here from two tiny fast models standing in for the two tiers (the
+cascade only needs each tier's ``predict``; tests/training/test_neural.py covers the
+neural tier itself)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from models.analyzer import Analyzer, model_texts
+from models.artifact import ArtifactError
+from models.cascade import CascadeClassifier, is_sure
+from models.classifier import Prediction
+from models.labels import FLAG_NAMES, STAGE_NAMES
+from tests.conftest import tiny_items
+from training.cascade import CascadeConfig, choose_routing, train_cascade
+from training.fast import FastConfig, train_fast
+
+
+@pytest.fixture(scope="module")
+def tiers(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tiers")
+    items = tiny_items()
+    splits = {"train": items, "dev": items, "test": items}
+    fast = train_fast(FastConfig(name="tiny-fast", min_df=1, max_features=5000, c_stage=0.05, c_flag=0.05),
+                      splits, "tiny-corpus", output=root / "fast")
+    strong = train_fast(FastConfig(name="tiny-strong", min_df=1, max_features=5000, c_stage=50, c_flag=50),
+                        splits, "tiny-corpus", output=root / "strong")
+    return root, fast, strong, splits
+
+
+def _prediction(stage_top: float, flag: float) -> Prediction:
+    stage = np.full(len(STAGE_NAMES), (1 - stage_top) / (len(STAGE_NAMES) - 1))
+    stage[0] = stage_top
+    flags = np.zeros(len(FLAG_NAMES))
+    flags[0] = flag
+    return Prediction(stage, flags, [], {}, "fast")
+
+
+def test_is_sure_needs_a_confident_stage_and_no_near_flag_call():
+    thresholds = {FLAG_NAMES[0]: 0.5}
+    assert is_sure(_prediction(0.95, 0.05), thresholds, 0.9, 0.2)
+    assert not is_sure(_prediction(0.85, 0.05), thresholds, 0.9, 0.2)  # unsure stage
+    assert not is_sure(_prediction(0.95, 0.6), thresholds, 0.9, 0.2)  # flag within the margin
+    assert is_sure(_prediction(0.95, 0.75), thresholds, 0.9, 0.2)
+
+
+def test_choose_routing_prefers_fewest_neural_items_within_the_loss():
+    gold_stages = ["none", "none"]
+    gold_flags = [set(), set()]
+    unsure_wrong = _prediction(0.55, 0.0)
+    unsure_wrong.stage = np.roll(unsure_wrong.stage, 1)  # the fast tier gets item 1 wrong, unsure;
+    fast = [_prediction(0.99, 0.0), unsure_wrong]
+    neural = [_prediction(0.99, 0.0), _prediction(0.99, 0.0)]  # the neural tier gets both right
+    routing = choose_routing(fast, neural, {FLAG_NAMES[0]: 0.5}, gold_stages, gold_flags, 0.01)
+    chosen = routing["chosen"]
+    # so the best routing keeps item 0 on the fast tier and sends only item 1 on.
+    assert chosen["meets_target"] and chosen["neural_share"] == 0.5
+    assert 0.55 < chosen["stage_confidence"] <= 0.99
+
+
+def test_cascade_routes_unsure_items_and_round_trips(tiers, tmp_path):
+    root, fast_dir, strong_dir, splits = tiers
+    out = train_cascade(CascadeConfig(fast=str(fast_dir), neural=str(strong_dir)), splits, "tiny-corpus",
+                        output=tmp_path / "cascade")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "cascade" and not (out / "model.skops").exists()
+    assert not manifest["config"]["fast"].startswith("/")  # relative: the directories move together
+    analyzer = Analyzer.load(out)
+    cascade = analyzer.classifier
+    assert isinstance(cascade, CascadeClassifier)
+    texts = [model_texts({"text": i["text"]}) for i in splits["test"]]
+    stage_texts, flag_texts = [s for s, _ in texts], [f for _, f in texts]
+    fast_preds = cascade.fast.predict(stage_texts, flag_texts)
+    strong_preds = cascade.neural.predict(stage_texts, flag_texts)
+    for got, f, s in zip(cascade.predict(stage_texts, flag_texts), fast_preds, strong_preds, strict=True):
+        expected = f if cascade.is_sure(f) else s
+        np.testing.assert_allclose(got.stage, expected.stage)
+        assert got.raised == expected.raised
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert 0.0 <= metrics["splits"]["test"]["neural_share"] <= 1.0
+    assert "routing" in metrics and (out / "README.md").read_text().startswith("# cuishou-cascade")
+
+
+def test_cascade_with_a_missing_tier_is_refused(tiers, tmp_path):
+    import shutil
+
+    root, fast_dir, strong_dir, splits = tiers
+    moved = tmp_path / "strong"
+    shutil.copytree(strong_dir, moved)
+    out = train_cascade(CascadeConfig(fast=str(fast_dir), neural=str(moved)), splits, "tiny-corpus",
+                        output=tmp_path / "cascade")
+    shutil.rmtree(moved)
+    with pytest.raises(ArtifactError, match="neural model is missing"):
+        Analyzer.load(out)

@@ -1,0 +1,155 @@
+"""Build the cascade from a trained fast tier and a trained neural tier.
+
+Both tiers predict dev once; every pair of routing settings (stage confidence, flag
+margin) on a grid is then simulated on those predictions. The choice is the one that sends
+the fewest items to the neural tier while its dev stage macro-F1 and flags micro-F1 stay
+within ``max_loss`` of the neural tier's own (when the neural tier is the better one; else
+within ``max_loss`` of the better tier per measure).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from models.analyzer import Analyzer, classifier_class, model_texts
+from models.artifact import build_manifest, load_artifact, save_artifact
+from models.cascade import CascadeClassifier, is_sure
+from models.classifier import Prediction
+from models.labels import STAGE_NAMES
+
+from .card import write_card
+
+log = logging.getLogger(__name__)
+
+_STAGE_GRID = (0.0, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 1.01)
+_MARGIN_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
+
+
+@dataclass
+class CascadeConfig:
+    name: str = "cuishou-cascade"
+    version: str = "0.1.0"
+    seed: int = 0
+    fast: str = "models/artifacts/cuishou-fast"
+    neural: str = "models/artifacts/cuishou-neural"
+    max_loss: float = 0.01
+    output: str = "models/artifacts/cuishou-cascade"
+    extra: dict = field(default_factory=dict)
+
+
+def _stage_macro_f1(gold: list[str], pred: list[str]) -> float:
+    scores = []
+    for label in STAGE_NAMES:
+        tp = sum(g == p == label for g, p in zip(gold, pred, strict=True))
+        n_gold, n_pred = gold.count(label), pred.count(label)
+        if n_gold:
+            scores.append(2 * tp / (n_gold + n_pred))
+    return float(np.mean(scores)) if scores else 0.0
+
+
+def _flag_micro_f1(gold: list[set[str]], pred: list[set[str]]) -> float:
+    tp = sum(len(g & p) for g, p in zip(gold, pred, strict=True))
+    n = sum(len(g) for g in gold) + sum(len(p) for p in pred)
+    return 2 * tp / n if n else 1.0
+
+
+def _scores(predictions: list[Prediction], gold_stages: list[str], gold_flags: list[set[str]]) -> tuple[float, float]:
+    stages = [STAGE_NAMES[int(p.stage.argmax())] for p in predictions]
+    return _stage_macro_f1(gold_stages, stages), _flag_micro_f1(gold_flags, [set(p.raised) for p in predictions])
+
+
+def choose_routing(fast: list[Prediction], neural: list[Prediction], thresholds: dict[str, float],
+                   gold_stages: list[str], gold_flags: list[set[str]], max_loss: float) -> dict:
+    """The routing settings that send the fewest items to the neural tier within ``max_loss``."""
+    fast_scores = _scores(fast, gold_stages, gold_flags)
+    neural_scores = _scores(neural, gold_stages, gold_flags)
+    targets = [max(f, n) - max_loss for f, n in zip(fast_scores, neural_scores, strict=True)]
+    rows, best = [], None
+    for stage_confidence in _STAGE_GRID:
+        for margin in _MARGIN_GRID:
+            sure = [is_sure(p, thresholds, stage_confidence, margin) for p in fast]
+            mixed = [f if s else n for f, n, s in zip(fast, neural, sure, strict=True)]
+            stage_f1, flag_f1 = _scores(mixed, gold_stages, gold_flags)
+            share = 1.0 - float(np.mean(sure)) if sure else 0.0
+            row = {"stage_confidence": stage_confidence, "flag_margin": margin, "neural_share": round(share, 4),
+                   "stage_macro_f1": round(stage_f1, 4), "flags_micro_f1": round(flag_f1, 4)}
+            rows.append(row)
+            meets = stage_f1 >= targets[0] and flag_f1 >= targets[1]
+            key = (not meets, share if meets else -(stage_f1 + flag_f1))
+            if best is None or key < best[0]:
+                best = (key, row)
+    chosen = dict(best[1])
+    chosen["meets_target"] = not best[0][0]
+    chosen["dev_fast"] = {"stage_macro_f1": round(fast_scores[0], 4), "flags_micro_f1": round(fast_scores[1], 4)}
+    chosen["dev_neural"] = {"stage_macro_f1": round(neural_scores[0], 4), "flags_micro_f1": round(neural_scores[1], 4)}
+    log.info("routing: %s", chosen)
+    return {"chosen": chosen, "grid": rows}
+
+
+def _predict(classifier, items: list[dict]) -> list[Prediction]:
+    texts = [model_texts({"text": i["text"]} if "text" in i else {"turns": i["turns"]}) for i in items]
+    out: list[Prediction] = []
+    for start in range(0, len(texts), 128):
+        chunk = texts[start : start + 128]
+        out += classifier.predict([s for s, _ in chunk], [f for _, f in chunk])
+    return out
+
+
+def _load_tier(path: Path):
+    artifact = load_artifact(path)
+    return artifact, classifier_class(artifact.manifest["kind"]).from_artifact(artifact)
+
+
+def train_cascade(config: CascadeConfig, splits: dict[str, list[dict]], corpus_hash: str,
+                  output: Path | None = None, root: Path | None = None) -> Path:
+    """Choose the routing on ``splits['dev']``, evaluate on dev and test, save the cascade."""
+    from evaluation.metrics import evaluate_items
+
+    from .config import REPO_ROOT
+
+    root = root or REPO_ROOT
+    out = Path(output or config.output)
+    out = out if out.is_absolute() else root / out
+    fast_dir, neural_dir = (Path(p) if Path(p).is_absolute() else root / p for p in (config.fast, config.neural))
+    fast_artifact, fast = _load_tier(fast_dir)
+    neural_artifact, neural = _load_tier(neural_dir)
+    for artifact in (fast_artifact, neural_artifact):
+        if artifact.manifest.get("corpus_hash") != corpus_hash:
+            log.warning("%s was trained on another corpus build (%s)", artifact.path, artifact.manifest.get("corpus_hash"))
+    dev = splits.get("dev") or []
+    if not dev:
+        raise ValueError("the cascade needs a dev split to choose its routing")
+    gold_stages = [i["stage"] for i in dev]
+    gold_flags = [{f["label"] for f in i.get("flags", [])} for i in dev]
+    log.info("predicting dev (%d items) with both tiers", len(dev))
+    routing = choose_routing(_predict(fast, dev), _predict(neural, dev), fast.thresholds, gold_stages, gold_flags,
+                             config.max_loss)
+    chosen = routing["chosen"]
+    cascade = CascadeClassifier(fast, neural, chosen["stage_confidence"], chosen["flag_margin"], dict(fast.thresholds))
+    manifest = build_manifest(
+        name=config.name, version=config.version, kind=cascade.kind, thresholds=cascade.thresholds,
+        corpus_hash=corpus_hash,
+        config={
+            "fast": os.path.relpath(fast_dir, out), "neural": os.path.relpath(neural_dir, out),
+            "fast_model": f"{fast_artifact.name} {fast_artifact.version}",
+            "neural_model": f"{neural_artifact.name} {neural_artifact.version}",
+            "stage_confidence": chosen["stage_confidence"], "flag_margin": chosen["flag_margin"],
+            "max_loss": config.max_loss,
+        },
+        files={"model": None},
+    )
+    analyzer = Analyzer(cascade, manifest)
+    metrics = {"routing": routing, "splits": {}}
+    for name in ("dev", "test"):
+        items = splits.get(name) or []
+        if items:
+            metrics["splits"][name] = evaluate_items(analyzer, items)
+            sure = [cascade.is_sure(p) for p in _predict(fast, items)]
+            metrics["splits"][name]["neural_share"] = round(1.0 - float(np.mean(sure)), 4)
+    save_artifact(out, manifest, {}, metrics, write_card(manifest, metrics))
+    return out
