@@ -171,8 +171,6 @@ def _upgrade_manifest(manifest: dict, path: Path) -> dict:
 
 
 def load_artifact(model_dir: str | Path) -> Artifact:
-    import skops.io as sio
-
     path = Path(model_dir)
     manifest = read_manifest(path)
     model_file = manifest.get("files", {}).get("model", MODEL_FILE)
@@ -181,6 +179,8 @@ def load_artifact(model_dir: str | Path) -> Artifact:
             raise ArtifactError(f"{role} file missing: {path / name}")
     if model_file is None:  # a kind whose files are read by its classifier (onnx, tokenizer)
         return Artifact(manifest, {}, path)
+    import skops.io as sio  # here: it imports all of scikit-learn (and torch, where installed)
+
     model_path = path / model_file
     if not model_path.is_file():
         raise ArtifactError(f"model file missing: {model_path}")

@@ -108,8 +108,7 @@ def analyze(input_path: str, output_path: str, fmt: str | None, text_column: str
 def train(config_path: str, output: str | None) -> None:
     """Train a model from the corpus as CONFIG (TOML) describes, and save its artifact."""
     from corpora.loader import corpus_hash, load_split
-    from training.config import ConfigError, load_config, resolve_output
-    from training.fast import train_fast
+    from training.config import ConfigError, load_config, resolve_output, trainer
 
     try:
         config = load_config(config_path)
@@ -118,7 +117,7 @@ def train(config_path: str, output: str | None) -> None:
     splits = {name: load_split(name) for name in ("train", "dev", "test")}
     if not splits["train"]:
         raise click.ClickException("the corpus has no training items; run `cuishou corpus build` first")
-    out = train_fast(config, splits, corpus_hash(), output=output or resolve_output(config))
+    out = trainer(config)(config, splits, corpus_hash(), output=output or resolve_output(config))
     click.echo(str(out))
 
 

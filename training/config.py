@@ -2,21 +2,53 @@
 
 from __future__ import annotations
 
+import importlib
 import tomllib
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
-from .fast import FastConfig
+from .fast import FastConfig, train_fast
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-_KINDS = {"fast-linear": FastConfig}
+# Config class per model kind. The neural kind is named by "module:Class" and imported only
+# when a config asks for it, so that the fast tier never imports torch.
+_KINDS: dict[str, type | str] = {"fast-linear": FastConfig, "neural-e5": "training.neural:NeuralConfig"}
+# The function that trains each kind: (config, splits, corpus_hash, output=None) -> Path.
+_TRAINERS: dict[str, Callable | str] = {"fast-linear": train_fast, "neural-e5": "training.neural:train_neural"}
 
 
 class ConfigError(ValueError):
     """A config file that cannot be read or names unknown settings."""
 
 
-def load_config(path: str | Path) -> FastConfig:
+def _resolve(target: type | Callable | str) -> Any:
+    if not isinstance(target, str):
+        return target
+    module_name, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def config_class(kind: str) -> type:
+    """The config dataclass of a model kind (importing its training module if needed)."""
+    if kind not in _KINDS:
+        raise ConfigError(f"unknown model kind {kind!r}; known: {', '.join(_KINDS)}")
+    return _resolve(_KINDS[kind])
+
+
+def trainer(config: Any) -> Callable[..., Path]:
+    """The training function for a loaded config: ``trainer(config)(config, splits, hash, output=...)``."""
+    for kind, cls in _KINDS.items():
+        if isinstance(cls, str) and type(config).__name__ != cls.rpartition(":")[2]:
+            continue  # cannot be this kind: do not import its module
+        if isinstance(config, _resolve(cls)):
+            return _resolve(_TRAINERS[kind])
+    raise ConfigError(f"no trainer for {type(config).__name__}")
+
+
+def load_config(path: str | Path) -> Any:
+    """The config dataclass a TOML file describes (``kind`` picks the class; default fast)."""
     path = Path(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -27,7 +59,7 @@ def load_config(path: str | Path) -> FastConfig:
     kind = raw.pop("kind", "fast-linear")
     if kind not in _KINDS:
         raise ConfigError(f"unknown model kind {kind!r} in {path}; known: {', '.join(_KINDS)}")
-    cls = _KINDS[kind]
+    cls = config_class(kind)
     known = {f.name for f in fields(cls)}
     unknown = set(raw) - known
     if unknown:
@@ -35,6 +67,6 @@ def load_config(path: str | Path) -> FastConfig:
     return cls(**raw)
 
 
-def resolve_output(config: FastConfig) -> Path:
+def resolve_output(config: Any) -> Path:
     out = Path(config.output)
     return out if out.is_absolute() else REPO_ROOT / out
