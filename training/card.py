@@ -9,11 +9,35 @@ _LIMITATIONS = """\
 - Trained only on the cuishou corpus, written in this repository (generated and
   hand-written texts). Real messages use wordings the corpus lacks; expect lower
   accuracy on them than on the held-out test split below.
-- A character n-gram model sees words, not meaning: negation, quotation and
-  hypotheticals ("我们不会联系您的家人", a complaint quoting a threat) can still
-  raise a flag.
 - Amounts and deadlines come from rule-based extractors, not from this model.
 """
+
+# What each model kind gets wrong by its nature, and the config that reproduces it.
+_KIND_NOTES = {
+    "fast-linear": (
+        "- A character n-gram model sees words, not meaning: negation, quotation and\n"
+        "  hypotheticals (\"我们不会联系您的家人\", a complaint quoting a threat) can still\n"
+        "  raise a flag.\n",
+        "training/configs/fast.toml",
+    ),
+    "neural-e5": (
+        "- A small encoder (multilingual-e5-small, cut to a few layers, int8) reads at most one\n"
+        "  window of tokens at a time; long texts are read in overlapping windows whose\n"
+        "  results are pooled, so a flag needs its evidence inside one window.\n",
+        "training/configs/neural.toml",
+    ),
+    "cascade": (
+        "- The cascade answers with the fast tier wherever that tier is sure, so it shares\n"
+        "  the fast tier's blind spots on confident mistakes; see each tier's own card.\n",
+        "training/configs/cascade.toml",
+    ),
+}
+
+
+def _json_block(value) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, indent=2)
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:
@@ -68,14 +92,29 @@ def write_card(manifest: dict, metrics: dict) -> str:
             ),
             "",
         ]
+    if "calibration" in metrics:
+        parts += ["## Calibration", "", "Expected calibration error (10 bins), lower is better:", "",
+                  "```", _json_block(metrics["calibration"]), "```", ""]
+    if "routing" in metrics:
+        chosen = metrics["routing"]["chosen"]
+        parts += [
+            "## Routing",
+            "",
+            f"The fast tier answers when its stage probability is at least {chosen['stage_confidence']} and "
+            f"every flag probability is at least {chosen['flag_margin']} away from its threshold; the "
+            f"neural tier reads the rest ({chosen['neural_share']:.1%} of dev). Chosen on dev as the "
+            "fewest neural items whose scores stay within the loss budget of the better tier.",
+            "",
+        ]
+    kind_note, config_file = _KIND_NOTES.get(manifest["kind"], ("", "CONFIG"))
     parts += [
         "## Limitations",
         "",
-        _LIMITATIONS,
+        _LIMITATIONS + kind_note,
         "## Reproduce",
         "",
         "```",
-        "cuishou train training/configs/fast.toml",
+        f"cuishou train {config_file}",
         f"cuishou evaluate {manifest['config'].get('output', 'MODEL_DIR')} --split test",
         "```",
         "",

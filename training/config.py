@@ -14,9 +14,11 @@ from .fast import FastConfig, train_fast
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Config class per model kind. The neural kind is named by "module:Class" and imported only
 # when a config asks for it, so that the fast tier never imports torch.
-_KINDS: dict[str, type | str] = {"fast-linear": FastConfig, "neural-e5": "training.neural:NeuralConfig"}
+_KINDS: dict[str, type | str] = {"fast-linear": FastConfig, "neural-e5": "training.neural:NeuralConfig",
+                                  "cascade": "training.cascade:CascadeConfig"}
 # The function that trains each kind: (config, splits, corpus_hash, output=None) -> Path.
-_TRAINERS: dict[str, Callable | str] = {"fast-linear": train_fast, "neural-e5": "training.neural:train_neural"}
+_TRAINERS: dict[str, Callable | str] = {"fast-linear": train_fast, "neural-e5": "training.neural:train_neural",
+                                        "cascade": "training.cascade:train_cascade"}
 
 
 class ConfigError(ValueError):
