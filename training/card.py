@@ -15,9 +15,10 @@ _LIMITATIONS = """\
 # What each model kind gets wrong by its nature, and the config that reproduces it.
 _KIND_NOTES = {
     "fast-linear": (
-        "- A character n-gram model sees words, not meaning: negation, quotation and\n"
-        "  hypotheticals (\"我们不会联系您的家人\", a complaint quoting a threat) can still\n"
-        "  raise a flag.\n",
+        "- A character n-gram model sees words, not meaning. N-grams inside quotations, reported\n"
+        "  speech and the scope of a negation or prohibition (\"我们不会联系您的家人\") are kept\n"
+        "  apart as their own features, which handles such texts only in part: a hypothetical\n"
+        "  or a quotation the rules do not catch can still raise a flag.\n",
         "training/configs/fast.toml",
     ),
     "neural-e5": (
