@@ -1,9 +1,8 @@
 """The FastAPI application factory.
 
-Models load once at start-up (lifespan) into ``app.state``. Each area has its own
-APIRouter in ``serve/routes/``; an optional area module (``serve/routes/qa.py``) is
-included when it exists. It must define ``router`` and may define
-``load(app, settings)``, called at start-up to put its own models on ``app.state``.
+Models load once at start-up (lifespan) into ``app.state``, and, for ``/v1/analyze*``,
+into the analysis process (``serve/inference.py``). Each area has its own APIRouter in
+``serve/routes/``.
 """
 
 from __future__ import annotations
