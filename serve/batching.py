@@ -25,7 +25,7 @@ from models.schema import AnalysisRequest
 
 log = logging.getLogger("serve.batching")
 
-_Job = tuple[AnalysisRequest, asyncio.Future, asyncio.AbstractEventLoop]
+_Job = tuple[AnalysisRequest | bytes, asyncio.Future, asyncio.AbstractEventLoop]
 _STOP = None
 
 
@@ -40,7 +40,7 @@ def _resolve(outcomes: list[tuple[asyncio.Future, object]]) -> None:
 
 
 class MicroBatcher:
-    def __init__(self, analyze: Callable[[Sequence[AnalysisRequest]], list], max_items: int = 64) -> None:
+    def __init__(self, analyze: Callable[[Sequence[AnalysisRequest | bytes]], list], max_items: int = 64) -> None:
         self._analyze = analyze
         self._max_items = max_items
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
@@ -59,7 +59,7 @@ class MicroBatcher:
             self._thread.join(timeout)
             self._thread = None
 
-    async def analyze(self, request: AnalysisRequest):
+    async def analyze(self, request: AnalysisRequest | bytes):
         if self._thread is None:
             raise RuntimeError("the batcher is not running")
         loop = asyncio.get_running_loop()

@@ -45,9 +45,29 @@ class InferenceError(RuntimeError):
     """The analysis process is not available (it failed to start or died twice in a row)."""
 
 
-def analyze_outcomes(analyze_batch, requests: Sequence[AnalysisRequest]) -> list[Analyzed | Exception]:
-    """Run ``analyze_batch`` on ``requests``; if the batch fails, each item alone, so only
-    the bad one errs."""
+def analyze_outcomes(analyze_batch, items: Sequence[AnalysisRequest | bytes]) -> list[Analyzed | Exception]:
+    """One outcome per item: its result, or the error that item alone raised.
+
+    An item may come as the JSON body of a request that the API has already validated:
+    sending those bytes to the analysis process and validating them again there (in
+    pydantic's compiled core) costs less than pickling the validated model.
+    """
+    outcomes: list[Analyzed | Exception | None] = [None] * len(items)
+    valid: list[tuple[int, AnalysisRequest]] = []
+    for i, item in enumerate(items):
+        try:
+            valid.append((i, item if isinstance(item, AnalysisRequest) else AnalysisRequest.model_validate_json(item)))
+        except ValueError as exc:
+            outcomes[i] = exc
+    for (i, _), outcome in zip(valid, _analyze_isolated(analyze_batch, [r for _, r in valid]), strict=True):
+        outcomes[i] = outcome
+    return outcomes
+
+
+def _analyze_isolated(analyze_batch, requests: list[AnalysisRequest]) -> list[Analyzed | Exception]:
+    """The batch at once; if it fails, each item alone, so only the bad one errs."""
+    if not requests:
+        return []
     try:
         return [Analyzed.of(r) for r in analyze_batch(requests)]
     except Exception:

@@ -6,16 +6,22 @@ only on sockets whose protocol is IPPROTO_TCP, so the accepted connections keep 
 algorithm on, and every keep-alive response then waits for the client's delayed ACK:
 44 ms per request here, health checks included. Setting the option on each connection
 fixes it whatever the worker count.
+
+The base is uvicorn's httptools protocol when httptools is installed (the ``serve``
+extra installs it; it parses HTTP in C), else its pure-Python h11 protocol.
 """
 
 from __future__ import annotations
 
 import socket
 
-from uvicorn.protocols.http.h11_impl import H11Protocol
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _Base
+except ImportError:  # httptools missing: uvicorn's own fallback
+    from uvicorn.protocols.http.h11_impl import H11Protocol as _Base
 
 
-class NoDelayH11Protocol(H11Protocol):
+class NoDelayHttpProtocol(_Base):
     def connection_made(self, transport) -> None:  # type: ignore[override]
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):

@@ -53,8 +53,8 @@ def serve(host: str, port: int, workers: int, model_dir: str | None, access_log:
     if model_dir is not None:
         os.environ["CUISHOU_MODEL_DIR"] = model_dir  # workers read their settings from the environment
     settings = Settings()
-    from .protocol import NoDelayH11Protocol
+    from .protocol import NoDelayHttpProtocol
 
-    uvicorn.run("serve.app:create_app", factory=True, host=host, port=port, workers=workers, http=NoDelayH11Protocol,
+    uvicorn.run("serve.app:create_app", factory=True, host=host, port=port, workers=workers, http=NoDelayHttpProtocol,
                 log_config=log_config(settings.log_level.upper()), access_log=access_log,
                 timeout_graceful_shutdown=10)

@@ -53,8 +53,8 @@ def _model_json(analyzer: Analyzer) -> bytes:
 
 @router.post("/analyze", response_model=AnalyzeResponse, responses=_ERRORS,
              summary="Analyse one text or call transcript")
-async def analyze(item: AnalyzeItem, analyzer: AnalyzerDep, batcher: BatcherDep, settings: SettingsDep,
-                  metrics: MetricsDep) -> Response:
+async def analyze(item: AnalyzeItem, request: Request, analyzer: AnalyzerDep, batcher: BatcherDep,
+                  settings: SettingsDep, metrics: MetricsDep) -> Response:
     """Stage, flags with evidence, amounts, deadlines and overdue days for one text (`text`)
     or one call (`turns`), as `shared/spec/labels.md` defines them. `reference_time`
     (ISO 8601 local time) resolves relative deadlines; absent, the time of the request."""
@@ -62,7 +62,8 @@ async def analyze(item: AnalyzeItem, analyzer: AnalyzerDep, batcher: BatcherDep,
     # by the batcher's thread, not here (serve/batching.py says why not the thread pool).
     _check_size(item, settings)
     start = time.perf_counter()
-    analyzed = await batcher.analyze(item)
+    # The body as sent (already read and validated above) travels to the analysis process.
+    analyzed = await batcher.analyze(await request.body())
     metrics.observe([analyzed])
     log.debug("analysed id=%s stage=%s flags=%s in %.1f ms", item.id, analyzed.stage,
               ",".join(analyzed.flags), (time.perf_counter() - start) * 1000)

@@ -55,3 +55,11 @@ def test_outcomes_isolate_a_failing_item(tiny_analyzer):
 
     ok, bad = analyze_outcomes(flaky, [AnalysisRequest(text="你好"), AnalysisRequest(text="boom")])
     assert isinstance(ok, Analyzed) and isinstance(bad, ValueError)
+
+
+def test_request_bodies_are_validated_in_the_child(process, tiny_analyzer):
+    body = '{"id": "b1", "text": "把你照片发到小区群里曝光。", "reference_time": "2026-11-22T10:00:00"}'.encode()
+    ok, bad = process.analyze([body, b'{"text": 5}'])
+    expected = tiny_analyzer.analyze("把你照片发到小区群里曝光。", "2026-11-22T10:00:00", id="b1")
+    assert ok == Analyzed.of(expected)
+    assert isinstance(bad, ValueError)
