@@ -1,10 +1,11 @@
 """The cascade: the fast tier answers where it is sure, the neural tier reads the rest.
 
-The fast tier is sure of an item when its stage probability is at least
-``stage_confidence`` and every flag probability lies at least ``flag_margin`` away from
-that flag's threshold (so no flag decision is a near call). Both settings are chosen on
-dev by training (``training/cascade.py``); the neural tier's whole prediction replaces the
-fast one for the items it reads.
+The two decisions are routed apart. The fast tier's stage stands when its probability is
+at least ``stage_confidence``; its flags stand when every flag probability lies at least
+``flag_margin`` away from that flag's threshold (no flag decision is a near call). An item
+with either part unsure is read by the neural tier, whose answer replaces only the unsure
+part (the flags come with their evidence). Both settings are chosen on dev by training
+(``training/cascade.py``).
 
 A cascade model directory holds no weights of its own: its manifest names the fast and
 neural model directories (relative paths), which load as they would alone.
@@ -38,7 +39,8 @@ class CascadeClassifier:
         if unsure:
             answers = self.neural.predict([stage_texts[i] for i in unsure], [flag_texts[i] for i in unsure])
             for i, answer in zip(unsure, answers, strict=True):
-                predictions[i] = answer
+                predictions[i] = merge(predictions[i], answer, self.fast.thresholds, self.stage_confidence,
+                                       self.flag_margin)
         return predictions
 
     def is_sure(self, prediction: Prediction) -> bool:
@@ -62,12 +64,25 @@ class CascadeClassifier:
                    float(config.get("flag_margin", 0.2)), dict(tiers[0].thresholds))
 
 
+def stage_is_sure(prediction: Prediction, stage_confidence: float) -> bool:
+    return float(prediction.stage.max()) >= stage_confidence
+
+
+def flags_are_sure(prediction: Prediction, thresholds: dict[str, float], flag_margin: float) -> bool:
+    return all(abs(float(prediction.flags[j]) - thresholds[name]) >= flag_margin
+               for j, name in enumerate(FLAG_NAMES) if name in thresholds)
+
+
 def is_sure(prediction: Prediction, thresholds: dict[str, float], stage_confidence: float,
             flag_margin: float) -> bool:
-    """Whether a fast-tier prediction is confident enough to be the answer."""
-    if float(prediction.stage.max()) < stage_confidence:
-        return False
-    for j, name in enumerate(FLAG_NAMES):
-        if name in thresholds and abs(float(prediction.flags[j]) - thresholds[name]) < flag_margin:
-            return False
-    return True
+    """Whether a fast-tier prediction is confident enough to be the whole answer."""
+    return stage_is_sure(prediction, stage_confidence) and flags_are_sure(prediction, thresholds, flag_margin)
+
+
+def merge(fast: Prediction, neural: Prediction, thresholds: dict[str, float], stage_confidence: float,
+          flag_margin: float) -> Prediction:
+    """The fast prediction with its unsure parts (stage, flags) taken from the neural one."""
+    stage_from = fast if stage_is_sure(fast, stage_confidence) else neural
+    flags_from = fast if flags_are_sure(fast, thresholds, flag_margin) else neural
+    tier = "+".join(sorted({stage_from.tier, flags_from.tier}))
+    return Prediction(stage_from.stage, flags_from.flags, list(flags_from.raised), dict(flags_from.evidence), tier)

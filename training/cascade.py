@@ -1,10 +1,10 @@
 """Build the cascade from a trained fast tier and a trained neural tier.
 
-Both tiers predict dev once; every pair of routing settings (stage confidence, flag
-margin) on a grid is then simulated on those predictions. The choice is the one that sends
-the fewest items to the neural tier while its dev stage macro-F1 and flags micro-F1 stay
-within ``max_loss`` of the neural tier's own (when the neural tier is the better one; else
-within ``max_loss`` of the better tier per measure).
+Both tiers predict dev once; the routing settings are then simulated on those
+predictions. The stage and the flags are routed apart (see models/cascade.py), and each
+measure depends only on its own setting, so each is chosen alone: the stage confidence
+that sends the fewest items' stages to the neural tier while dev stage macro-F1 stays
+within ``max_loss`` of the better tier's, and likewise the flag margin for flags micro-F1.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 
 from models.analyzer import Analyzer, classifier_class, model_texts
 from models.artifact import build_manifest, load_artifact, save_artifact
-from models.cascade import CascadeClassifier, is_sure
+from models.cascade import CascadeClassifier, flags_are_sure, is_sure, merge, stage_is_sure
 from models.classifier import Prediction
 from models.labels import STAGE_NAMES
 
@@ -58,37 +58,47 @@ def _flag_micro_f1(gold: list[set[str]], pred: list[set[str]]) -> float:
     return 2 * tp / n if n else 1.0
 
 
-def _scores(predictions: list[Prediction], gold_stages: list[str], gold_flags: list[set[str]]) -> tuple[float, float]:
-    stages = [STAGE_NAMES[int(p.stage.argmax())] for p in predictions]
-    return _stage_macro_f1(gold_stages, stages), _flag_micro_f1(gold_flags, [set(p.raised) for p in predictions])
-
-
 def choose_routing(fast: list[Prediction], neural: list[Prediction], thresholds: dict[str, float],
                    gold_stages: list[str], gold_flags: list[set[str]], max_loss: float) -> dict:
-    """The routing settings that send the fewest items to the neural tier within ``max_loss``."""
-    fast_scores = _scores(fast, gold_stages, gold_flags)
-    neural_scores = _scores(neural, gold_stages, gold_flags)
-    targets = [max(f, n) - max_loss for f, n in zip(fast_scores, neural_scores, strict=True)]
-    rows, best = [], None
-    for stage_confidence in _STAGE_GRID:
-        for margin in _MARGIN_GRID:
-            sure = [is_sure(p, thresholds, stage_confidence, margin) for p in fast]
-            mixed = [f if s else n for f, n, s in zip(fast, neural, sure, strict=True)]
-            stage_f1, flag_f1 = _scores(mixed, gold_stages, gold_flags)
-            share = 1.0 - float(np.mean(sure)) if sure else 0.0
-            row = {"stage_confidence": stage_confidence, "flag_margin": margin, "neural_share": round(share, 4),
-                   "stage_macro_f1": round(stage_f1, 4), "flags_micro_f1": round(flag_f1, 4)}
-            rows.append(row)
-            meets = stage_f1 >= targets[0] and flag_f1 >= targets[1]
-            key = (not meets, share if meets else -(stage_f1 + flag_f1))
+    """The stage confidence and flag margin that route the fewest items within ``max_loss``."""
+    def stage_f1(preds: list[Prediction]) -> float:
+        return _stage_macro_f1(gold_stages, [STAGE_NAMES[int(p.stage.argmax())] for p in preds])
+
+    def flag_f1(preds: list[Prediction]) -> float:
+        return _flag_micro_f1(gold_flags, [set(p.raised) for p in preds])
+
+    def pick(grid, routed, score, target):
+        rows, best = [], None
+        for setting in grid:
+            mask = [routed(p, setting) for p in fast]
+            value = score([n if r else f for f, n, r in zip(fast, neural, mask, strict=True)])
+            share = float(np.mean(mask)) if mask else 0.0
+            rows.append({"setting": setting, "routed_share": round(share, 4), "f1": round(value, 4)})
+            meets = value >= target
+            key = (not meets, share if meets else -value)
             if best is None or key < best[0]:
-                best = (key, row)
-    chosen = dict(best[1])
-    chosen["meets_target"] = not best[0][0]
-    chosen["dev_fast"] = {"stage_macro_f1": round(fast_scores[0], 4), "flags_micro_f1": round(fast_scores[1], 4)}
-    chosen["dev_neural"] = {"stage_macro_f1": round(neural_scores[0], 4), "flags_micro_f1": round(neural_scores[1], 4)}
+                best = (key, setting, not key[0])
+        return best[1], best[2], rows
+
+    fast_scores, neural_scores = (stage_f1(fast), flag_f1(fast)), (stage_f1(neural), flag_f1(neural))
+    targets = [max(f, n) - max_loss for f, n in zip(fast_scores, neural_scores, strict=True)]
+    stage_confidence, stage_ok, stage_rows = pick(
+        _STAGE_GRID, lambda p, c: not stage_is_sure(p, c), stage_f1, targets[0])
+    flag_margin, flags_ok, flag_rows = pick(
+        _MARGIN_GRID, lambda p, m: not flags_are_sure(p, thresholds, m), flag_f1, targets[1])
+    sure = [is_sure(p, thresholds, stage_confidence, flag_margin) for p in fast]
+    mixed = [f if s else merge(f, n, thresholds, stage_confidence, flag_margin)
+             for f, n, s in zip(fast, neural, sure, strict=True)]
+    chosen = {
+        "stage_confidence": stage_confidence, "flag_margin": flag_margin,
+        "neural_share": round(1.0 - float(np.mean(sure)), 4) if sure else 0.0,
+        "stage_macro_f1": round(stage_f1(mixed), 4), "flags_micro_f1": round(flag_f1(mixed), 4),
+        "meets_target": stage_ok and flags_ok,
+        "dev_fast": {"stage_macro_f1": round(fast_scores[0], 4), "flags_micro_f1": round(fast_scores[1], 4)},
+        "dev_neural": {"stage_macro_f1": round(neural_scores[0], 4), "flags_micro_f1": round(neural_scores[1], 4)},
+    }
     log.info("routing: %s", chosen)
-    return {"chosen": chosen, "grid": rows}
+    return {"chosen": chosen, "stage_grid": stage_rows, "flag_grid": flag_rows}
 
 
 def _predict(classifier, items: list[dict]) -> list[Prediction]:

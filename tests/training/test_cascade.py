@@ -11,7 +11,7 @@ import pytest
 
 from models.analyzer import Analyzer, model_texts
 from models.artifact import ArtifactError
-from models.cascade import CascadeClassifier, is_sure
+from models.cascade import CascadeClassifier, flags_are_sure, is_sure, merge, stage_is_sure
 from models.classifier import Prediction
 from models.labels import FLAG_NAMES, STAGE_NAMES
 from tests.conftest import tiny_items
@@ -47,6 +47,17 @@ def test_is_sure_needs_a_confident_stage_and_no_near_flag_call():
     assert is_sure(_prediction(0.95, 0.75), thresholds, 0.9, 0.2)
 
 
+def test_merge_takes_only_the_unsure_part():
+    thresholds = {FLAG_NAMES[0]: 0.5}
+    fast = _prediction(0.6, 0.9)  # unsure stage, sure flag
+    neural = _prediction(0.99, 0.1)
+    neural.tier = "neural"
+    merged = merge(fast, neural, thresholds, 0.9, 0.2)
+    np.testing.assert_allclose(merged.stage, neural.stage)
+    np.testing.assert_allclose(merged.flags, fast.flags)
+    assert merged.tier == "fast+neural"
+
+
 def test_choose_routing_prefers_fewest_neural_items_within_the_loss():
     gold_stages = ["none", "none"]
     gold_flags = [set(), set()]
@@ -76,9 +87,11 @@ def test_cascade_routes_unsure_items_and_round_trips(tiers, tmp_path):
     fast_preds = cascade.fast.predict(stage_texts, flag_texts)
     strong_preds = cascade.neural.predict(stage_texts, flag_texts)
     for got, f, s in zip(cascade.predict(stage_texts, flag_texts), fast_preds, strong_preds, strict=True):
-        expected = f if cascade.is_sure(f) else s
-        np.testing.assert_allclose(got.stage, expected.stage)
-        assert got.raised == expected.raised
+        # Each part comes from the fast tier where that part is sure, else from the other.
+        stage_from = f if stage_is_sure(f, cascade.stage_confidence) else s
+        flags_from = f if flags_are_sure(f, cascade.fast.thresholds, cascade.flag_margin) else s
+        np.testing.assert_allclose(got.stage, stage_from.stage)
+        assert got.raised == flags_from.raised and got.evidence == flags_from.evidence
     metrics = json.loads((out / "metrics.json").read_text())
     assert 0.0 <= metrics["splits"]["test"]["neural_share"] <= 1.0
     assert "routing" in metrics and (out / "README.md").read_text().startswith("# cuishou-cascade")
