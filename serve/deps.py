@@ -8,6 +8,7 @@ more than the analysis itself.
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -53,7 +54,25 @@ async def require_api_key(request: Request, settings: Annotated[Settings, Depend
                             headers={"WWW-Authenticate": "Bearer"})
 
 
+@dataclass(frozen=True)
+class AnalyzeService:
+    """What ``POST /v1/analyze`` needs, as one dependency: each dependency FastAPI resolves
+    costs a few per cent of that route's time under load."""
+
+    analyzer: Analyzer
+    batcher: MicroBatcher
+    settings: Settings
+    metrics: Metrics
+
+
+async def get_analyze_service(request: Request) -> AnalyzeService:
+    analyzer = await get_analyzer(request)
+    state = request.app.state
+    return AnalyzeService(analyzer, state.batcher, state.settings, state.metrics)
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 AnalyzerDep = Annotated[Analyzer, Depends(get_analyzer)]
 BatcherDep = Annotated[MicroBatcher, Depends(get_batcher)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+AnalyzeServiceDep = Annotated[AnalyzeService, Depends(get_analyze_service)]

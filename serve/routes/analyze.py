@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from models.analyzer import Analyzer
 
-from ..deps import AnalyzerDep, BatcherDep, MetricsDep, SettingsDep, require_api_key
+from ..deps import AnalyzerDep, AnalyzeServiceDep, MetricsDep, SettingsDep, require_api_key
 from ..schemas import AnalyzeItem, AnalyzeResponse, BatchRequest, BatchResponse, ErrorResponse, ModelInfo
 from ..settings import Settings
 
@@ -53,21 +53,20 @@ def _model_json(analyzer: Analyzer) -> bytes:
 
 @router.post("/analyze", response_model=AnalyzeResponse, responses=_ERRORS,
              summary="Analyse one text or call transcript")
-async def analyze(item: AnalyzeItem, request: Request, analyzer: AnalyzerDep, batcher: BatcherDep,
-                  settings: SettingsDep, metrics: MetricsDep) -> Response:
+async def analyze(item: AnalyzeItem, request: Request, service: AnalyzeServiceDep) -> Response:
     """Stage, flags with evidence, amounts, deadlines and overdue days for one text (`text`)
     or one call (`turns`), as `shared/spec/labels.md` defines them. `reference_time`
     (ISO 8601 local time) resolves relative deadlines; absent, the time of the request."""
     # async on purpose: the analysis runs in the analysis process (serve/inference.py), fed
     # by the batcher's thread, not here (serve/batching.py says why not the thread pool).
-    _check_size(item, settings)
+    _check_size(item, service.settings)
     start = time.perf_counter()
     # The body as sent (already read and validated above) travels to the analysis process.
-    analyzed = await batcher.analyze(await request.body())
-    metrics.observe([analyzed])
+    analyzed = await service.batcher.analyze(await request.body())
+    service.metrics.observe([analyzed])
     log.debug("analysed id=%s stage=%s flags=%s in %.1f ms", item.id, analyzed.stage,
               ",".join(analyzed.flags), (time.perf_counter() - start) * 1000)
-    body = b'{"model":' + _model_json(analyzer) + b',"result":' + analyzed.json + b"}"
+    body = b'{"model":' + _model_json(service.analyzer) + b',"result":' + analyzed.json + b"}"
     return Response(body, media_type="application/json")
 
 
