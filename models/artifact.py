@@ -81,9 +81,10 @@ class Artifact:
         return self.manifest["version"]
 
 
-def library_versions() -> dict[str, str]:
+def library_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
+    """Python's version and each library's (``extra``: more libraries a kind depends on)."""
     versions = {"python": platform.python_version()}
-    for lib in _LIBRARIES:
+    for lib in _LIBRARIES + tuple(extra):
         try:
             versions[lib] = metadata.version(lib)
         except metadata.PackageNotFoundError:

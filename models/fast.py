@@ -45,12 +45,10 @@ from sklearn.linear_model import LogisticRegression
 from .artifact import ArtifactError
 from .classifier import Prediction
 from .labels import FLAG_NAMES, STAGE_NAMES
+from .text import clause_spans
 
 KIND = "fast-linear"
 
-# Clauses of normalised text (full-width punctuation is already folded): runs between
-# punctuation marks, where ':' and '.' count only outside numbers (17:00, 3.5万).
-_CLAUSE_RE = re.compile(r"(?:[^,.。!?;:\n，！？；：]|(?<=\d)[:.](?=\d))+")
 _MAX_EVIDENCE_CLAUSES = 3
 _EVIDENCE_SHARE = 0.4  # a clause must carry this share of the strongest clause's weight
 _TOP_FEATURES = 40
@@ -462,16 +460,9 @@ class FastClassifier:
         if not grams:
             return []
         clauses = []
-        for m in _CLAUSE_RE.finditer(text):
-            s, e = m.span()
-            while s < e and text[s].isspace():
-                s += 1
-            while e > s and text[e - 1].isspace():
-                e -= 1
-            if s < e:
-                clause = text[s:e]
-                score = sum(w for g, w in grams if g.strip() and g in clause)
-                clauses.append((score, s, e))
+        for s, e in clause_spans(text):
+            clause = text[s:e]
+            clauses.append((sum(w for g, w in grams if g.strip() and g in clause), s, e))
         if not clauses:
             return []
         best = max(c[0] for c in clauses)

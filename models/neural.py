@@ -30,8 +30,8 @@ import numpy as np
 
 from .artifact import ArtifactError
 from .classifier import Prediction
-from .fast import _CLAUSE_RE  # one definition of a clause for both tiers' evidence
 from .labels import FLAG_NAMES, STAGE_NAMES
+from .text import clause_spans
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -223,20 +223,6 @@ def run_windows(encoder: EncoderFn, windows: Sequence[Window], pad_id: int, batc
 
 
 # --------------------------------------------------------------------------- evidence
-
-
-def clause_spans(text: str) -> list[Span]:
-    """Clauses of a normalised text, trimmed of surrounding whitespace (as the fast tier)."""
-    spans = []
-    for m in _CLAUSE_RE.finditer(text):
-        s, e = m.span()
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if s < e:
-            spans.append((s, e))
-    return spans
 
 
 def char_scores(n_chars: int, token_scores: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:

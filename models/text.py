@@ -212,3 +212,23 @@ def normalize(text: str) -> Normalized:
 def normalize_text(text: str) -> str:
     """Only the normalised string, for feature extraction."""
     return normalize(text).text
+
+
+# Clauses of normalised text (full-width punctuation is already folded): runs between
+# punctuation marks, where ':' and '.' count only outside numbers (17:00, 3.5万). Both
+# tiers give evidence as whole clauses, so that a span reads as a phrase.
+_CLAUSE_RE = re.compile(r"(?:[^,.。!?;:\n，！？；：]|(?<=\d)[:.](?=\d))+")
+
+
+def clause_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each clause of normalised ``text``, trimmed of surrounding whitespace."""
+    spans = []
+    for m in _CLAUSE_RE.finditer(text):
+        s, e = m.span()
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if s < e:
+            spans.append((s, e))
+    return spans

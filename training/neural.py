@@ -27,7 +27,6 @@ import time
 import warnings
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +34,7 @@ import torch
 from torch import nn
 
 from models.analyzer import Analyzer
-from models.artifact import Artifact, build_manifest, save_artifact
+from models.artifact import Artifact, build_manifest, library_versions, save_artifact
 from models.labels import FLAG_NAMES, STAGE_NAMES
 from models.neural import (
     ENCODER_FILE,
@@ -692,7 +691,7 @@ def save_neural(fitted: FittedNeural, config: NeuralConfig, splits: dict[str, li
         config={**asdict(config), **fitted.settings.to_config(), "quantized": config.quantize_int8},
         files={"model": None, "encoder": ENCODER_FILE, "tokenizer": TOKENIZER_FILE},
     )
-    manifest["library_versions"].update(_library_versions())
+    manifest["library_versions"] = library_versions(_LIBRARIES)
     # Thresholds are chosen with the exported (possibly int8) model: the one that ships.
     classifier = NeuralClassifier.from_artifact(Artifact(manifest, {}, out))
     # Flags never seen in training get no threshold, so they are never raised.
@@ -721,16 +720,6 @@ def save_neural(fitted: FittedNeural, config: NeuralConfig, splits: dict[str, li
 
 def _gold_flags(item: dict) -> set[str]:
     return {f["label"] for f in item.get("flags") or []}
-
-
-def _library_versions() -> dict[str, str]:
-    versions = {}
-    for lib in _LIBRARIES:
-        try:
-            versions[lib] = metadata.version(lib)
-        except metadata.PackageNotFoundError:
-            versions[lib] = "not installed"
-    return versions
 
 
 def _card_notes(config: NeuralConfig, metrics: dict) -> str:

@@ -16,7 +16,6 @@ from models.neural import (
     NeuralSettings,
     Windower,
     char_scores,
-    clause_spans,
     evidence_spans,
     length_batches,
     pad_batch,
@@ -24,6 +23,7 @@ from models.neural import (
     special_ids,
     window_starts,
 )
+from models.text import clause_spans
 from tests.neural_fixtures import BOS, EOS, PAD, tiny_tokenizer
 
 TEXTS = [
