@@ -31,11 +31,6 @@ async def get_analyzer(request: Request) -> Analyzer:
     return analyzer
 
 
-async def get_batcher(request: Request) -> MicroBatcher:
-    await get_analyzer(request)
-    return request.app.state.batcher
-
-
 async def get_metrics(request: Request) -> Metrics:
     return request.app.state.metrics
 
@@ -73,6 +68,5 @@ async def get_analyze_service(request: Request) -> AnalyzeService:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 AnalyzerDep = Annotated[Analyzer, Depends(get_analyzer)]
-BatcherDep = Annotated[MicroBatcher, Depends(get_batcher)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 AnalyzeServiceDep = Annotated[AnalyzeService, Depends(get_analyze_service)]

@@ -155,7 +155,7 @@ class InferenceProcess:
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
-    def analyze(self, requests: Sequence[AnalysisRequest]) -> list[Analyzed | Exception]:
+    def analyze(self, requests: Sequence[AnalysisRequest | bytes]) -> list[Analyzed | Exception]:
         with self._lock:
             if self._process is None:
                 raise InferenceError("the analysis process is not running")
@@ -170,7 +170,7 @@ class InferenceProcess:
             except (EOFError, OSError) as exc:
                 raise InferenceError("the analysis process died twice on this batch") from exc
 
-    def _exchange(self, requests: Sequence[AnalysisRequest]) -> list[Analyzed | Exception]:
+    def _exchange(self, requests: Sequence[AnalysisRequest | bytes]) -> list[Analyzed | Exception]:
         self._conn.send(list(requests))
         return self._conn.recv()
 
