@@ -101,10 +101,11 @@ def write_card(manifest: dict, metrics: dict) -> str:
         parts += [
             "## Routing",
             "",
-            f"The fast tier answers when its stage probability is at least {chosen['stage_confidence']} and "
-            f"every flag probability is at least {chosen['flag_margin']} away from its threshold; the "
-            f"neural tier reads the rest ({chosen['neural_share']:.1%} of dev). Chosen on dev as the "
-            "fewest neural items whose scores stay within the loss budget of the better tier.",
+            f"The fast tier's stage stands when its probability is at least {chosen['stage_confidence']}; "
+            f"its flags stand when every flag probability is at least {chosen['flag_margin']} away from "
+            "its threshold. The neural tier answers the unsure part of the other items "
+            f"({chosen['neural_share']:.1%} of dev). Each setting is the one that routes the fewest "
+            "items while its dev score stays within the loss budget of the better tier.",
             "",
         ]
     kind_note, config_file = _KIND_NOTES.get(manifest["kind"], ("", "CONFIG"))
@@ -116,7 +117,7 @@ def write_card(manifest: dict, metrics: dict) -> str:
         "",
         "```",
         f"cuishou train {config_file}",
-        f"cuishou evaluate {manifest['config'].get('output', 'MODEL_DIR')} --split test",
+        f"cuishou evaluate {manifest['config'].get('output', 'models/artifacts/' + manifest['name'])} --split test",
         "```",
         "",
         "Library versions: " + ", ".join(f"{k} {v}" for k, v in manifest["library_versions"].items()),
