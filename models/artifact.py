@@ -123,12 +123,12 @@ def build_manifest(
 def save_artifact(
     model_dir: str | Path, manifest: dict, payload: dict, metrics: dict, card: str
 ) -> Path:
-    import skops.io as sio
-
     path = Path(model_dir)
     path.mkdir(parents=True, exist_ok=True)
     model_file = manifest.get("files", {}).get("model", MODEL_FILE)
     if model_file is not None:
+        import skops.io as sio  # here: only fast-tier payloads need it, and it imports scikit-learn
+
         sio.dump(payload, path / model_file, compression=zipfile.ZIP_DEFLATED)
         untrusted = set(sio.get_untrusted_types(file=path / model_file)) - TRUSTED_TYPES
         if untrusted:

@@ -105,13 +105,15 @@ def analyze(input_path: str, output_path: str, fmt: str | None, text_column: str
 @main.command()
 @click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
 @click.option("--output", default=None, type=click.Path(file_okay=False), help="Override the output directory.")
-def train(config_path: str, output: str | None) -> None:
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a setting of CONFIG, e.g. --set device=cuda --set epochs=2 (repeatable).")
+def train(config_path: str, output: str | None, overrides: tuple[str, ...]) -> None:
     """Train a model from the corpus as CONFIG (TOML) describes, and save its artifact."""
     from corpora.loader import corpus_hash, load_split
-    from training.config import ConfigError, load_config, resolve_output, trainer
+    from training.config import ConfigError, load_config, parse_override, resolve_output, trainer
 
     try:
-        config = load_config(config_path)
+        config = load_config(config_path, dict(parse_override(o) for o in overrides))
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     splits = {name: load_split(name) for name in ("train", "dev", "test")}

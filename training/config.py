@@ -49,8 +49,23 @@ def trainer(config: Any) -> Callable[..., Path]:
     raise ConfigError(f"no trainer for {type(config).__name__}")
 
 
-def load_config(path: str | Path) -> Any:
-    """The config dataclass a TOML file describes (``kind`` picks the class; default fast)."""
+def parse_override(assignment: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` with VALUE read as a TOML value (``layers=6``, ``device="cuda"``), else as a string."""
+    key, sep, value = assignment.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"expected KEY=VALUE, got {assignment!r}")
+    try:
+        return key, tomllib.loads(f"value = {value}")["value"]
+    except tomllib.TOMLDecodeError:
+        return key, value  # a bare word or path: take it as a string
+
+
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Any:
+    """The config dataclass a TOML file describes (``kind`` picks the class; default fast).
+
+    ``overrides`` replace settings of the file (``cuishou train CONFIG --set key=value``).
+    """
     path = Path(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -58,6 +73,9 @@ def load_config(path: str | Path) -> Any:
         raise ConfigError(f"config not found: {path}") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config {path} is not valid TOML: {exc}") from exc
+    if "kind" in (overrides or {}):
+        raise ConfigError("the model kind cannot be overridden; use a config of that kind")
+    raw.update(overrides or {})
     kind = raw.pop("kind", "fast-linear")
     if kind not in _KINDS:
         raise ConfigError(f"unknown model kind {kind!r} in {path}; known: {', '.join(_KINDS)}")

@@ -95,7 +95,9 @@ class NeuralConfig:
     max_evidence: int = 3  # clauses per flag
     windows_per_run: int = 32  # inference batch (windows per onnxruntime call)
     threads: int = 0  # torch threads for training; 0 = every core
-    bf16: bool = False  # bfloat16 autocast in training: ~2x faster on CPUs with AVX512-BF16/AMX
+    bf16: bool = False  # bfloat16 autocast in training: ~2x faster on CPUs with AVX512-BF16/AMX, and on GPUs
+    device: str = "cpu"  # "cpu", "cuda", "cuda:N" or "auto" (a GPU when torch sees one); export runs on CPU
+    select_epoch: bool = True  # score dev after each epoch and keep the best epoch's weights
     train_limit: int = 0  # >0: train on a random subset of this many items (quick runs)
     eval_limit: int = 0  # >0: evaluate on at most this many dev and test items
     log_every: int = 50  # steps between loss lines in the log
@@ -270,8 +272,9 @@ class TorchEncoder:
     @torch.inference_mode()
     def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray):
         self.model.eval()
-        outputs = self.model(torch.from_numpy(input_ids), torch.from_numpy(attention_mask))
-        return tuple(o.float().numpy() for o in outputs)
+        device = next(self.model.parameters()).device
+        outputs = self.model(torch.from_numpy(input_ids).to(device), torch.from_numpy(attention_mask).to(device))
+        return tuple(o.float().cpu().numpy() for o in outputs)
 
 
 @dataclass
@@ -356,15 +359,18 @@ def _batch_tensors(batch: list[EncodedExample], pad_id: int, content_start: int)
 def batch_loss(model: MultiTaskModel, batch: list[EncodedExample], config: NeuralConfig, pad_id: int,
                content_start: int, pos_weight: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
     """Stage cross-entropy on mean window logits, flag BCE on max window logits, tagger BCE."""
-    ids, mask, stage_of, flag_of, tag_target, tag_weight = _batch_tensors(batch, pad_id, content_start)
-    autocast = torch.autocast("cpu", dtype=torch.bfloat16) if config.bf16 else nullcontext()
+    device = pos_weight.device
+    tensors = _batch_tensors(batch, pad_id, content_start)
+    ids, mask, stage_of, flag_of, tag_target, tag_weight = (
+        t.to(device, non_blocking=True) if isinstance(t, torch.Tensor) else t for t in tensors)
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16) if config.bf16 else nullcontext()
     with autocast:
         outputs = model(ids, mask)
     stage_logits, flag_logits, tag_logits = (o.float() for o in outputs)  # losses in float32
     item_stage = torch.stack([stage_logits[idx].mean(0) for idx in stage_of])
     item_flags = torch.stack([flag_logits[idx].max(0).values for idx in flag_of])
-    stage_gold = torch.tensor([e.example.stage for e in batch])
-    flag_gold = torch.from_numpy(np.stack([e.example.flags for e in batch]))
+    stage_gold = torch.tensor([e.example.stage for e in batch], device=device)
+    flag_gold = torch.from_numpy(np.stack([e.example.flags for e in batch])).to(device)
     stage_loss = nn.functional.cross_entropy(item_stage, stage_gold)
     flag_loss = nn.functional.binary_cross_entropy_with_logits(item_flags, flag_gold, pos_weight=pos_weight)
     per_token = nn.functional.binary_cross_entropy_with_logits(tag_logits, tag_target, reduction="none")
@@ -456,14 +462,52 @@ class _Loop:
         }
 
 
-def fit_neural(config: NeuralConfig, train_items: list[dict], base=None) -> FittedNeural:
+def resolve_device(name: str) -> torch.device:
+    """The torch device a config names; "auto" takes a GPU when torch sees one."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} asked for, but torch sees no GPU")
+    return device
+
+
+def dev_scores(fitted: FittedNeural, examples: list[Example], known: list[str]) -> dict[str, float]:
+    """Stage macro-F1 and flags micro-F1 on dev, flag thresholds tuned on the same items.
+
+    Used to pick the best epoch: the thresholds make the flag score comparable between
+    epochs whose probabilities sit at different levels.
+    """
+    from sklearn.metrics import f1_score
+
+    classifier = fitted.classifier()
+    stage, proba = classifier.stage_flag_proba([e.stage_text for e in examples], [e.flag_text for e in examples])
+    gold_sets = [{FLAG_NAMES[j] for j in np.flatnonzero(e.flags)} for e in examples]
+    thresholds = choose_thresholds(proba, gold_sets, known)
+    gold = np.stack([e.flags for e in examples]).astype(bool)
+    pred = np.zeros_like(gold)
+    for j, name in enumerate(FLAG_NAMES):
+        if name in thresholds:
+            pred[:, j] = proba[:, j] >= thresholds[name]
+    tp = int((pred & gold).sum())
+    flags_f1 = 2 * tp / max(1, int(pred.sum()) + int(gold.sum()))
+    stage_f1 = f1_score([e.stage for e in examples], stage.argmax(1), average="macro",
+                        labels=list(range(len(STAGE_NAMES))), zero_division=0)
+    return {"dev_stage_macro_f1": round(float(stage_f1), 4), "dev_flags_micro_f1": round(flags_f1, 4)}
+
+
+def fit_neural(config: NeuralConfig, train_items: list[dict], base=None,
+               dev_items: list[dict] | None = None) -> FittedNeural:
     """Build the base and train the multi-task module on ``train_items``.
 
     ``base`` injects ``(encoder, tokenizer)`` instead of loading ``config.base`` (tests use
-    a tiny model).
+    a tiny model). With ``dev_items`` and ``config.select_epoch``, dev is scored after each
+    epoch and the weights of the best epoch (stage macro-F1 + flags micro-F1) are kept.
+    The returned model is on the CPU in float32, ready for export.
     """
     _seed_everything(config.seed)
     torch.set_num_threads(config.threads or default_threads())
+    device = resolve_device(config.device)
     examples = [make_example(item) for item in train_items]
     texts = sorted({t for e in examples for t in (e.stage_text, e.flag_text)})
     encoder, tokenizer, stats = build_base(config, texts, base)
@@ -472,29 +516,44 @@ def fit_neural(config: NeuralConfig, train_items: list[dict], base=None) -> Fitt
     settings = config.settings(tokenizer)
     windower = Windower(tokenizer, settings)
     encoded = encode_examples(examples, windower)
-    model = MultiTaskModel(encoder, len(STAGE_NAMES), len(FLAG_NAMES), config.dropout)
+    model = MultiTaskModel(encoder, len(STAGE_NAMES), len(FLAG_NAMES), config.dropout).to(device)
     total = max(1, math.ceil(len(encoded) / config.batch_size) * config.epochs)
     optimizer = _optimizer(model, config)
     loop = _Loop(model, config, optimizer,
                  torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup_linear(total, config.warmup)),
-                 settings.pad_id, len(windower.lead), _flag_pos_weight(examples, config.max_pos_weight), total)
+                 settings.pad_id, len(windower.lead),
+                 _flag_pos_weight(examples, config.max_pos_weight).to(device), total)
     lengths = [e.tokens for e in encoded]
     stats.update(
         train_items=len(examples),
         train_windows=sum(len(e.flag_windows) + (0 if e.shared else len(e.stage_windows)) for e in encoded),
         train_tokens=sum(lengths),
         trainable_parameters=sum(p.numel() for p in model.parameters() if p.requires_grad),
+        device=str(device),
     )
-    log.info("training %d items (%d windows, %d tokens) for %d epochs, %d steps", len(encoded),
-             stats["train_windows"], stats["train_tokens"], config.epochs, total)
+    log.info("training %d items (%d windows, %d tokens) for %d epochs, %d steps on %s", len(encoded),
+             stats["train_windows"], stats["train_tokens"], config.epochs, total, device)
+    fitted = FittedNeural(model, tokenizer, settings, [], stats)
+    dev = [make_example(item) for item in dev_items or []] if config.select_epoch else []
+    known = sorted({FLAG_NAMES[j] for e in examples for j in np.flatnonzero(e.flags)})
+    best: tuple[float, int, dict] | None = None
     rng = random.Random(config.seed)
-    history = []
     for epoch in range(1, config.epochs + 1):
         batches = [[encoded[i] for i in b] for b in bucketed_batches(lengths, config.batch_size, rng)]
-        history.append(loop.epoch(epoch, batches))
-        log.info("epoch %d done: %s", epoch, history[-1])
-    model.eval()
-    return FittedNeural(model, tokenizer, settings, history, stats)
+        record = loop.epoch(epoch, batches)
+        if dev:
+            record.update(dev_scores(fitted, dev, known))
+            score = record["dev_stage_macro_f1"] + record["dev_flags_micro_f1"]
+            if best is None or score > best[0]:
+                best = (score, epoch, {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()})
+        fitted.history.append(record)
+        log.info("epoch %d done: %s", epoch, record)
+    if best is not None and best[1] != config.epochs:
+        log.info("keeping epoch %d, the best on dev", best[1])
+        model.load_state_dict(best[2])
+    stats["kept_epoch"] = best[1] if best is not None else config.epochs
+    model.to("cpu").float().eval()
+    return fitted
 
 
 # --------------------------------------------------------------------------- export
@@ -757,5 +816,6 @@ def train_neural(config: NeuralConfig, splits: dict[str, list[dict]], corpus_has
     train = _subset(splits["train"], config.train_limit, config.seed)
     log.info("training %s on %d items (dev %d, test %d)", config.name, len(train),
              len(splits.get("dev") or []), len(splits.get("test") or []))
-    fitted = fit_neural(config, train, base=base)
+    dev = _subset(splits.get("dev") or [], config.eval_limit, config.seed)
+    fitted = fit_neural(config, train, base=base, dev_items=dev)
     return save_neural(fitted, config, {**splits, "train": train}, corpus_hash, out)

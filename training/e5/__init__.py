@@ -22,7 +22,7 @@ from .loader import (
     save_base,
     write_e5_file,
 )
-from .prune import drop_layers, prune_vocabulary
+from .prune import drop_layers, prune_e5_file, prune_vocabulary
 
 __all__ = [
     "E5_FILE",
@@ -38,6 +38,7 @@ __all__ = [
     "embed",
     "find_base_file",
     "load_base",
+    "prune_e5_file",
     "prune_vocabulary",
     "read_e5_file",
     "save_base",

