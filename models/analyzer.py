@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL_NAME = "cuishou-fast"
+DEFAULT_MODEL_NAME = "cuishou-cascade"
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 _SEPARATOR = "\n"  # joins turns; a clause boundary, so evidence never spans two turns
 

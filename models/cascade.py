@@ -1,11 +1,15 @@
 """The cascade: the fast tier answers where it is sure, the neural tier reads the rest.
 
 The two decisions are routed apart. The fast tier's stage stands when its probability is
-at least ``stage_confidence``; its flags stand when every flag probability lies at least
-``flag_margin`` away from that flag's threshold (no flag decision is a near call). An item
-with either part unsure is read by the neural tier, whose answer replaces only the unsure
-part (the flags come with their evidence). Both settings are chosen on dev by training
-(``training/cascade.py``).
+at least ``stage_confidence``. Its flags stand when the text is clearly clean: every flag
+probability below ``flag_floor`` times that flag's threshold. Any flag the fast tier
+raises, or comes near raising, sends the flags on: the fast tier's flag errors are mostly
+confident ones (a quoted or negated threat), so a margin around the threshold misses them.
+An item with either part unsure is read by the neural tier, whose answer replaces only the
+unsure part (the flags come with their evidence). Both settings are chosen on dev by
+training (``training/cascade.py``). Cascades saved before ``flag_floor`` existed carry a
+``flag_margin`` (flags stand when every probability is at least that far from its
+threshold) and keep that rule.
 
 A cascade model directory holds no weights of its own: its manifest names the fast and
 neural model directories (relative paths), which load as they would alone.
@@ -28,8 +32,9 @@ class CascadeClassifier:
     fast: Classifier
     neural: Classifier
     stage_confidence: float = 0.9
-    flag_margin: float = 0.2
+    flag_floor: float = 0.2
     thresholds: dict[str, float] = field(default_factory=dict)
+    flag_margin: float | None = None  # set only for cascades saved with the older margin rule
 
     kind = KIND
 
@@ -39,12 +44,21 @@ class CascadeClassifier:
         if unsure:
             answers = self.neural.predict([stage_texts[i] for i in unsure], [flag_texts[i] for i in unsure])
             for i, answer in zip(unsure, answers, strict=True):
-                predictions[i] = merge(predictions[i], answer, self.fast.thresholds, self.stage_confidence,
-                                       self.flag_margin)
+                fast = predictions[i]
+                predictions[i] = merge(fast, answer, self.stage_sure(fast), self.flags_sure(fast))
         return predictions
 
+    def stage_sure(self, prediction: Prediction) -> bool:
+        return stage_is_sure(prediction, self.stage_confidence)
+
+    def flags_sure(self, prediction: Prediction) -> bool:
+        if self.flag_margin is not None:
+            return flags_clear_of_thresholds(prediction, self.thresholds, self.flag_margin)
+        return flags_are_sure(prediction, self.thresholds, self.flag_floor)
+
     def is_sure(self, prediction: Prediction) -> bool:
-        return is_sure(prediction, self.fast.thresholds, self.stage_confidence, self.flag_margin)
+        """Whether a fast-tier prediction is confident enough to be the whole answer."""
+        return self.stage_sure(prediction) and self.flags_sure(prediction)
 
     @classmethod
     def from_artifact(cls, artifact: Artifact) -> CascadeClassifier:
@@ -60,29 +74,31 @@ class CascadeClassifier:
                 raise ArtifactError(f"the cascade's {role} model is missing: {path}")
             tier = load_artifact(path)
             tiers.append(classifier_class(tier.manifest["kind"]).from_artifact(tier))
+        legacy = "flag_floor" not in config and "flag_margin" in config
         return cls(tiers[0], tiers[1], float(config.get("stage_confidence", 0.9)),
-                   float(config.get("flag_margin", 0.2)), dict(tiers[0].thresholds))
+                   float(config.get("flag_floor", 0.2)), dict(tiers[0].thresholds),
+                   float(config["flag_margin"]) if legacy else None)
 
 
 def stage_is_sure(prediction: Prediction, stage_confidence: float) -> bool:
     return float(prediction.stage.max()) >= stage_confidence
 
 
-def flags_are_sure(prediction: Prediction, thresholds: dict[str, float], flag_margin: float) -> bool:
+def flags_are_sure(prediction: Prediction, thresholds: dict[str, float], flag_floor: float) -> bool:
+    """No flag is raised or near: every probability is below ``flag_floor`` x its threshold."""
+    return all(float(prediction.flags[j]) < flag_floor * thresholds[name]
+               for j, name in enumerate(FLAG_NAMES) if name in thresholds)
+
+
+def flags_clear_of_thresholds(prediction: Prediction, thresholds: dict[str, float], flag_margin: float) -> bool:
+    """The older rule: every flag probability at least ``flag_margin`` away from its threshold."""
     return all(abs(float(prediction.flags[j]) - thresholds[name]) >= flag_margin
                for j, name in enumerate(FLAG_NAMES) if name in thresholds)
 
 
-def is_sure(prediction: Prediction, thresholds: dict[str, float], stage_confidence: float,
-            flag_margin: float) -> bool:
-    """Whether a fast-tier prediction is confident enough to be the whole answer."""
-    return stage_is_sure(prediction, stage_confidence) and flags_are_sure(prediction, thresholds, flag_margin)
-
-
-def merge(fast: Prediction, neural: Prediction, thresholds: dict[str, float], stage_confidence: float,
-          flag_margin: float) -> Prediction:
+def merge(fast: Prediction, neural: Prediction, stage_sure: bool, flags_sure: bool) -> Prediction:
     """The fast prediction with its unsure parts (stage, flags) taken from the neural one."""
-    stage_from = fast if stage_is_sure(fast, stage_confidence) else neural
-    flags_from = fast if flags_are_sure(fast, thresholds, flag_margin) else neural
+    stage_from = fast if stage_sure else neural
+    flags_from = fast if flags_sure else neural
     tier = "+".join(sorted({stage_from.tier, flags_from.tier}))
     return Prediction(stage_from.stage, flags_from.flags, list(flags_from.raised), dict(flags_from.evidence), tier)

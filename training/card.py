@@ -102,8 +102,8 @@ def write_card(manifest: dict, metrics: dict) -> str:
             "## Routing",
             "",
             f"The fast tier's stage stands when its probability is at least {chosen['stage_confidence']}; "
-            f"its flags stand when every flag probability is at least {chosen['flag_margin']} away from "
-            "its threshold. The neural tier answers the unsure part of the other items "
+            f"its flags stand when every flag probability is below {chosen['flag_floor']} times its "
+            "threshold (no flag raised or near). The neural tier answers the unsure part of the other items "
             f"({chosen['neural_share']:.1%} of dev). Each setting is the one that routes the fewest "
             "items while its dev score stays within the loss budget of the better tier.",
             "",

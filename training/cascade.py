@@ -4,7 +4,7 @@ Both tiers predict dev once; the routing settings are then simulated on those
 predictions. The stage and the flags are routed apart (see models/cascade.py), and each
 measure depends only on its own setting, so each is chosen alone: the stage confidence
 that sends the fewest items' stages to the neural tier while dev stage macro-F1 stays
-within ``max_loss`` of the better tier's, and likewise the flag margin for flags micro-F1.
+within ``max_loss`` of the better tier's, and likewise the flag floor for flags micro-F1.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 
 from models.analyzer import Analyzer, classifier_class, model_texts
 from models.artifact import build_manifest, load_artifact, save_artifact
-from models.cascade import CascadeClassifier, flags_are_sure, is_sure, merge, stage_is_sure
+from models.cascade import CascadeClassifier, flags_are_sure, merge, stage_is_sure
 from models.classifier import Prediction
 from models.labels import STAGE_NAMES
 
@@ -27,7 +27,8 @@ from .card import write_card
 log = logging.getLogger(__name__)
 
 _STAGE_GRID = (0.0, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 1.01)
-_MARGIN_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
+# Flag floors, relative to each flag's threshold; 100 never routes flags (p / threshold < 100).
+_FLOOR_GRID = (100.0, 2.0, 1.5, 1.0, 0.7, 0.5, 0.4, 0.3, 0.25, 0.2, 0.15, 0.1, 0.07, 0.05, 0.03, 0.02, 0.01, 0.0)
 
 
 @dataclass
@@ -60,7 +61,7 @@ def _flag_micro_f1(gold: list[set[str]], pred: list[set[str]]) -> float:
 
 def choose_routing(fast: list[Prediction], neural: list[Prediction], thresholds: dict[str, float],
                    gold_stages: list[str], gold_flags: list[set[str]], max_loss: float) -> dict:
-    """The stage confidence and flag margin that route the fewest items within ``max_loss``."""
+    """The stage confidence and flag floor that route the fewest items within ``max_loss``."""
     def stage_f1(preds: list[Prediction]) -> float:
         return _stage_macro_f1(gold_stages, [STAGE_NAMES[int(p.stage.argmax())] for p in preds])
 
@@ -84,13 +85,13 @@ def choose_routing(fast: list[Prediction], neural: list[Prediction], thresholds:
     targets = [max(f, n) - max_loss for f, n in zip(fast_scores, neural_scores, strict=True)]
     stage_confidence, stage_ok, stage_rows = pick(
         _STAGE_GRID, lambda p, c: not stage_is_sure(p, c), stage_f1, targets[0])
-    flag_margin, flags_ok, flag_rows = pick(
-        _MARGIN_GRID, lambda p, m: not flags_are_sure(p, thresholds, m), flag_f1, targets[1])
-    sure = [is_sure(p, thresholds, stage_confidence, flag_margin) for p in fast]
-    mixed = [f if s else merge(f, n, thresholds, stage_confidence, flag_margin)
-             for f, n, s in zip(fast, neural, sure, strict=True)]
+    flag_floor, flags_ok, flag_rows = pick(
+        _FLOOR_GRID, lambda p, m: not flags_are_sure(p, thresholds, m), flag_f1, targets[1])
+    parts = [(stage_is_sure(f, stage_confidence), flags_are_sure(f, thresholds, flag_floor)) for f in fast]
+    sure = [s and g for s, g in parts]
+    mixed = [merge(f, n, s, g) for f, n, (s, g) in zip(fast, neural, parts, strict=True)]
     chosen = {
-        "stage_confidence": stage_confidence, "flag_margin": flag_margin,
+        "stage_confidence": stage_confidence, "flag_floor": flag_floor,
         "neural_share": round(1.0 - float(np.mean(sure)), 4) if sure else 0.0,
         "stage_macro_f1": round(stage_f1(mixed), 4), "flags_micro_f1": round(flag_f1(mixed), 4),
         "meets_target": stage_ok and flags_ok,
@@ -140,7 +141,7 @@ def train_cascade(config: CascadeConfig, splits: dict[str, list[dict]], corpus_h
     routing = choose_routing(_predict(fast, dev), _predict(neural, dev), fast.thresholds, gold_stages, gold_flags,
                              config.max_loss)
     chosen = routing["chosen"]
-    cascade = CascadeClassifier(fast, neural, chosen["stage_confidence"], chosen["flag_margin"], dict(fast.thresholds))
+    cascade = CascadeClassifier(fast, neural, chosen["stage_confidence"], chosen["flag_floor"], dict(fast.thresholds))
     manifest = build_manifest(
         name=config.name, version=config.version, kind=cascade.kind, thresholds=cascade.thresholds,
         corpus_hash=corpus_hash,
@@ -148,7 +149,7 @@ def train_cascade(config: CascadeConfig, splits: dict[str, list[dict]], corpus_h
             "fast": os.path.relpath(fast_dir, out), "neural": os.path.relpath(neural_dir, out),
             "fast_model": f"{fast_artifact.name} {fast_artifact.version}",
             "neural_model": f"{neural_artifact.name} {neural_artifact.version}",
-            "stage_confidence": chosen["stage_confidence"], "flag_margin": chosen["flag_margin"],
+            "stage_confidence": chosen["stage_confidence"], "flag_floor": chosen["flag_floor"],
             "max_loss": config.max_loss,
         },
         files={"model": None},

@@ -28,7 +28,9 @@ def test_score_one_call(client):
     r = client.post("/v1/transcripts/score", json=body)
     assert r.status_code == 200, r.text
     data = r.json()
-    assert data["model"]["name"] == "cuishou-fast" and data["rubric"]["name"] == "default"
+    from models.analyzer import DEFAULT_MODEL_NAME
+
+    assert data["model"]["name"] == DEFAULT_MODEL_NAME and data["rubric"]["name"] == "default"
     card = data["scorecard"]
     assert card["id"] == "r1"
     assert [v["label"] for v in card["violations"]] == ["excessive_dialing"]

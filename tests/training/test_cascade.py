@@ -11,7 +11,7 @@ import pytest
 
 from models.analyzer import Analyzer, model_texts
 from models.artifact import ArtifactError
-from models.cascade import CascadeClassifier, flags_are_sure, is_sure, merge, stage_is_sure
+from models.cascade import CascadeClassifier, flags_are_sure, flags_clear_of_thresholds, merge, stage_is_sure
 from models.classifier import Prediction
 from models.labels import FLAG_NAMES, STAGE_NAMES
 from tests.conftest import tiny_items
@@ -39,20 +39,27 @@ def _prediction(stage_top: float, flag: float) -> Prediction:
     return Prediction(stage, flags, [], {}, "fast")
 
 
-def test_is_sure_needs_a_confident_stage_and_no_near_flag_call():
-    thresholds = {FLAG_NAMES[0]: 0.5}
-    assert is_sure(_prediction(0.95, 0.05), thresholds, 0.9, 0.2)
-    assert not is_sure(_prediction(0.85, 0.05), thresholds, 0.9, 0.2)  # unsure stage
-    assert not is_sure(_prediction(0.95, 0.6), thresholds, 0.9, 0.2)  # flag within the margin
-    assert is_sure(_prediction(0.95, 0.75), thresholds, 0.9, 0.2)
+def test_is_sure_needs_a_confident_stage_and_a_clearly_clean_text():
+    cascade = CascadeClassifier(None, None, stage_confidence=0.9, flag_floor=0.2, thresholds={FLAG_NAMES[0]: 0.5})
+    assert cascade.is_sure(_prediction(0.95, 0.05))
+    assert not cascade.is_sure(_prediction(0.85, 0.05))  # unsure stage
+    assert not cascade.is_sure(_prediction(0.95, 0.1))  # 0.1 is not below 0.2 x 0.5: near a flag
+    assert not cascade.is_sure(_prediction(0.95, 0.95))  # a raised flag is always checked again
+    assert flags_are_sure(_prediction(0.95, 0.95), {FLAG_NAMES[0]: 0.5}, 100.0)  # a floor that never routes
+
+
+def test_cascades_saved_with_a_flag_margin_keep_that_rule():
+    legacy = CascadeClassifier(None, None, 0.9, thresholds={FLAG_NAMES[0]: 0.5}, flag_margin=0.2)
+    assert legacy.is_sure(_prediction(0.95, 0.75))  # far above the threshold: sure under the old rule
+    assert not legacy.is_sure(_prediction(0.95, 0.6))
+    assert flags_clear_of_thresholds(_prediction(0.95, 0.05), {FLAG_NAMES[0]: 0.5}, 0.2)
 
 
 def test_merge_takes_only_the_unsure_part():
-    thresholds = {FLAG_NAMES[0]: 0.5}
     fast = _prediction(0.6, 0.9)  # unsure stage, sure flag
     neural = _prediction(0.99, 0.1)
     neural.tier = "neural"
-    merged = merge(fast, neural, thresholds, 0.9, 0.2)
+    merged = merge(fast, neural, stage_sure=False, flags_sure=True)
     np.testing.assert_allclose(merged.stage, neural.stage)
     np.testing.assert_allclose(merged.flags, fast.flags)
     assert merged.tier == "fast+neural"
@@ -89,7 +96,7 @@ def test_cascade_routes_unsure_items_and_round_trips(tiers, tmp_path):
     for got, f, s in zip(cascade.predict(stage_texts, flag_texts), fast_preds, strong_preds, strict=True):
         # Each part comes from the fast tier where that part is sure, else from the other.
         stage_from = f if stage_is_sure(f, cascade.stage_confidence) else s
-        flags_from = f if flags_are_sure(f, cascade.fast.thresholds, cascade.flag_margin) else s
+        flags_from = f if flags_are_sure(f, cascade.fast.thresholds, cascade.flag_floor) else s
         np.testing.assert_allclose(got.stage, stage_from.stage)
         assert got.raised == flags_from.raised and got.evidence == flags_from.evidence
     metrics = json.loads((out / "metrics.json").read_text())
@@ -108,3 +115,19 @@ def test_cascade_with_a_missing_tier_is_refused(tiers, tmp_path):
     shutil.rmtree(moved)
     with pytest.raises(ArtifactError, match="neural model is missing"):
         Analyzer.load(out)
+
+
+def test_a_cascade_manifest_with_a_flag_margin_loads_with_the_margin_rule(tiers, tmp_path):
+    root, fast_dir, strong_dir, splits = tiers
+    out = train_cascade(CascadeConfig(fast=str(fast_dir), neural=str(strong_dir)), splits, "tiny-corpus",
+                        output=tmp_path / "cascade")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert "flag_floor" in manifest["config"] and "flag_margin" not in manifest["config"]
+    del manifest["config"]["flag_floor"]
+    manifest["config"]["flag_margin"] = 0.25  # as cascades were saved before the floor rule
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    cascade = Analyzer.load(out).classifier
+    assert cascade.flag_margin == 0.25
+    texts = [model_texts({"text": i["text"]}) for i in splits["test"]]
+    for f in cascade.fast.predict([s for s, _ in texts], [f for _, f in texts]):
+        assert cascade.flags_sure(f) == flags_clear_of_thresholds(f, cascade.fast.thresholds, 0.25)

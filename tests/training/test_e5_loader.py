@@ -32,7 +32,7 @@ from training.e5.loader import (  # noqa: E402
     save_base,
     write_e5_file,
 )
-from training.e5.prune import drop_layers, prune_vocabulary  # noqa: E402
+from training.e5.prune import drop_layers, prune_e5_file, prune_vocabulary  # noqa: E402
 
 # ~40 pieces: XLM-R's four specials first, the e5 prefixes, Chinese words and characters,
 # a little ASCII, and a few pieces (你好, ▁hello, ing, é) that pruning should drop.
@@ -244,6 +244,27 @@ def test_prune_keeps_outputs_and_shrinks_the_embedding(tiny):
     assert model.get_input_embeddings().num_embeddings == len(kept) == model.config.vocab_size < len(PIECES)
     # Unseen text made of kept single characters still tokenises without <unk>.
     assert pruned.encode("query: 你好").tokens == ["<s>", "▁query", ":", "▁", "你", "好", "</s>"]
+
+
+def test_pruned_file_gives_the_same_encoder_as_pruning_after_loading(tiny, tmp_path):
+    texts = ["逾期还款", "今天天气，还款。"]
+    model, tokenizer, _ = prune_vocabulary(build_bert(tiny), build_tokenizer(tiny), texts)
+    small = prune_e5_file(tiny, texts, layers=1)
+    write_e5_file(tmp_path / "small.bin", small)
+    again, tokenizer2 = load_base(tmp_path / "small.bin")
+    again, tokenizer2, kept = prune_vocabulary(again, tokenizer2, texts)  # nothing left to prune
+    drop_layers(model, 1)
+
+    assert kept == list(range(small.vocab)) and small.vocab < tiny.vocab
+    assert again.config.num_hidden_layers == 1 and not any(k.startswith("l1.") for k in small.tensors)
+    ids = _ids(tokenizer, ["query: " + t for t in texts])
+    assert torch.equal(ids, _ids(tokenizer2, ["query: " + t for t in texts]))
+    state, state2 = model.state_dict(), again.state_dict()
+    assert state.keys() == state2.keys()
+    for key in state:  # re-quantising values already on the Q4 grid gives them back
+        torch.testing.assert_close(state2[key], state[key], atol=0, rtol=0)
+    with pytest.raises(ValueError, match="cannot keep 5 layers"):
+        prune_e5_file(tiny, texts, layers=5)
 
 
 def test_drop_layers(tiny):

@@ -32,6 +32,7 @@ from training.neural import (  # noqa: E402
     encode_examples,
     fit_neural,
     make_example,
+    resolve_device,
     save_neural,
     train_neural,
 )
@@ -267,6 +268,39 @@ def test_train_neural_end_to_end_with_int8(tmp_path):
     assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["config"]["quantized"] is True
     result = Analyzer.load(out).analyze(LONG_TEXT, reference_time=REF)
     assert result.stage.label
+
+
+def test_best_dev_epoch_is_kept_and_every_epoch_is_scored():
+    items = _items()
+    config = _config(epochs=3, learning_rate=3e-3, head_learning_rate=1e-2)
+    fitted = fit_neural(config, items, base=_base(items), dev_items=items)
+    history = fitted.history
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+    assert all(0.0 <= h["dev_stage_macro_f1"] <= 1.0 and 0.0 <= h["dev_flags_micro_f1"] <= 1.0 for h in history)
+    totals = [h["dev_stage_macro_f1"] + h["dev_flags_micro_f1"] for h in history]
+    assert fitted.stats["kept_epoch"] == 1 + totals.index(max(totals))
+    assert fitted.stats["device"] == "cpu"
+    assert all(p.device.type == "cpu" and p.dtype == torch.float32 for p in fitted.model.parameters())
+    # The kept weights are the ones scored: scoring them again gives that epoch's figures.
+    from training.neural import dev_scores
+    known = sorted({f["label"] for it in items for f in it["flags"]})
+    again = dev_scores(fitted, [make_example(it) for it in items], known)
+    kept = history[fitted.stats["kept_epoch"] - 1]
+    assert again == {k: kept[k] for k in again}
+
+
+def test_without_dev_items_the_last_epoch_is_kept():
+    items = _items()
+    fitted = fit_neural(_config(epochs=1), items, base=_base(items))
+    assert fitted.stats["kept_epoch"] == 1 and "dev_stage_macro_f1" not in fitted.history[0]
+
+
+def test_resolve_device():
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="sees no GPU"):
+            resolve_device("cuda")
 
 
 @pytest.mark.parametrize("damage, message", [
