@@ -65,10 +65,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logging.getLogger("serve").setLevel(settings.log_level.upper())
         masking.install()
-        analyzer = Analyzer.load(settings.model_dir)
+        analyzer = Analyzer.load(settings.model_path())
         process = None
         if settings.inference_process:
-            process = InferenceProcess(settings.model_dir).start()
+            process = InferenceProcess(settings.model_path()).start()
             app.state.analyze = process.analyze
         else:
             app.state.analyze = functools.partial(analyze_outcomes, analyzer.analyze_batch)

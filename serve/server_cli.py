@@ -34,7 +34,7 @@ def log_config(level: str) -> dict:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes (each loads the model).")
 @click.option("--model", "model_dir", default=None, type=click.Path(file_okay=False),
-              help="Model directory (default: CUISHOU_MODEL_DIR, else the shipped model).")
+              help="Model directory (default: CUISHOU_MODEL_DIR, else the shipped cuishou-fast).")
 @click.option("--access-log/--no-access-log", default=True, show_default=True, help="Log every request line.")
 def serve(host: str, port: int, workers: int, model_dir: str | None, access_log: bool) -> None:
     """Serve the API (/v1/analyze, /v1/analyze/batch, /healthz, /readyz, /metrics, /docs) and the page at /.

@@ -12,11 +12,20 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.analyzer import ARTIFACTS_DIR
+
+# The service's default model is the fast tier, not the cascade the CLI and the Python API
+# default to: the cascade runs the neural tier on about half of the requests, and on 2 cores
+# that takes /v1/analyze from 3,764 to 449 req/s and its p99 at 32 clients from 2.7x to 9.9x
+# /healthz (docs/service.md). CUISHOU_MODEL_DIR picks the cascade where accuracy matters more.
+SERVICE_DEFAULT_MODEL = ARTIFACTS_DIR / "cuishou-fast"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CUISHOU_", extra="ignore", protected_namespaces=())
 
-    model_dir: Path | None = Field(default=None, description="Model directory; empty means the shipped model.")
+    model_dir: Path | None = Field(
+        default=None, description="Model directory; empty means the service's default, the shipped cuishou-fast.")
     max_text_chars: int = Field(default=20_000, ge=1, description="Most characters in one text (or all turns).")
     max_batch: int = Field(default=256, ge=1, description="Most items in one batch request.")
     max_body_bytes: int = Field(default=2_000_000, ge=1, description="Largest request body in bytes.")
@@ -27,3 +36,7 @@ class Settings(BaseSettings):
         description="Analyse /v1/analyze requests in a child process beside the event loop "
                     "(false: on a thread of the server process; see serve/inference.py).",
     )
+
+    def model_path(self) -> Path:
+        """The model directory the service loads."""
+        return self.model_dir or SERVICE_DEFAULT_MODEL

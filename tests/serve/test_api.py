@@ -22,7 +22,7 @@ def test_analyze_text_matches_the_library(client):
     r = client.post("/v1/analyze", json={"id": "m1", "text": THREAT_SMS, "reference_time": REF})
     assert r.status_code == 200
     body = r.json()
-    analyzer = Analyzer.load()
+    analyzer = Analyzer.load(Settings().model_path())
     assert body["model"] == {"name": analyzer.name, "version": analyzer.version}
     expected = analyzer.analyze(THREAT_SMS, reference_time=REF, id="m1").to_json_dict()
     assert body["result"] == expected
@@ -221,6 +221,17 @@ def test_settings_from_environment(monkeypatch, tmp_path):
         h = {"X-API-Key": "k"}
         assert c.post("/v1/analyze", json={"text": "还" * 11}, headers=h).status_code == 413
         assert c.post("/v1/analyze/batch", json={"items": [{"text": "a"}] * 3}, headers=h).status_code == 413
+
+
+def test_service_defaults_to_the_fast_tier_and_serves_the_cascade_when_asked():
+    from models.analyzer import ARTIFACTS_DIR
+
+    assert Settings().model_path() == ARTIFACTS_DIR / "cuishou-fast"
+    cascade = Settings(model_dir=ARTIFACTS_DIR / "cuishou-cascade", inference_process=False)
+    with TestClient(create_app(cascade)) as c:
+        body = c.post("/v1/analyze", json={"text": "你这个老赖，再不还钱小心你家人的安全"}).json()
+        assert body["model"]["name"] == "cuishou-cascade"
+        assert "violent_threat" in {f["label"] for f in body["result"]["flags"]}
 
 
 def test_bad_model_dir_fails_start_up(tmp_path):

@@ -15,7 +15,7 @@ from serve.settings import Settings
 def client() -> TestClient:
     app = FastAPI()
     app.state.settings = Settings()
-    app.state.analyzer = Analyzer.load()
+    app.state.analyzer = Analyzer.load(app.state.settings.model_path())  # as serve/app.py loads it
     app.include_router(router)
     return TestClient(app)
 
@@ -28,9 +28,7 @@ def test_score_one_call(client):
     r = client.post("/v1/transcripts/score", json=body)
     assert r.status_code == 200, r.text
     data = r.json()
-    from models.analyzer import DEFAULT_MODEL_NAME
-
-    assert data["model"]["name"] == DEFAULT_MODEL_NAME and data["rubric"]["name"] == "default"
+    assert data["model"]["name"] == "cuishou-fast" and data["rubric"]["name"] == "default"
     card = data["scorecard"]
     assert card["id"] == "r1"
     assert [v["label"] for v in card["violations"]] == ["excessive_dialing"]
