@@ -46,13 +46,16 @@ def build_input(path: Path, lines: int, seed: int = 0) -> list[int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=10_000)
+    parser.add_argument("--model", default=None, help="Model directory (default: the shipped default model).")
+    parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
+    model = ["--model", args.model] if args.model else []
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "in.jsonl", Path(tmp) / "out.jsonl"
         bad_lines = build_input(src, args.lines)
         started = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, "-m", "serve", "analyze", str(src), "-o", str(dst), "--no-progress"],
+            [sys.executable, "-m", "serve", "analyze", str(src), "-o", str(dst), "--no-progress", *model],
             capture_output=True, text=True, check=False,
         )
         wall = time.perf_counter() - started
@@ -69,8 +72,8 @@ def main() -> None:
         "lines_per_second_including_start": round(args.lines / wall, 1),
         "ok": proc.returncode == 0 and len(rows) == args.lines and errors == bad_lines,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(figures, ensure_ascii=False, indent=2))
     sys.exit(0 if figures["ok"] else 1)
 

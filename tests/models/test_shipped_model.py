@@ -4,7 +4,9 @@ import json
 import subprocess
 import sys
 
-from models.analyzer import Analyzer, default_model_dir
+import pytest
+
+from models.analyzer import ARTIFACTS_DIR, Analyzer, default_model_dir
 from models.artifact import read_manifest
 from models.labels import FLAG_NAMES, STAGE_NAMES
 
@@ -22,9 +24,10 @@ def test_shipped_model_loads_from_any_working_directory(tmp_path):
     assert out.stdout.strip() in STAGE_NAMES
 
 
-def test_shipped_model_on_spec_examples(spec_examples):
-    """The spec's 60 edge cases are never trained on; the shipped model must mostly agree."""
-    analyzer = Analyzer.load()
+@pytest.mark.parametrize("name", [None, "cuishou-fast", "cuishou-neural", "cuishou-cascade"])
+def test_shipped_model_on_spec_examples(spec_examples, name):
+    """The spec's 60 edge cases are never trained on; every shipped model must mostly agree."""
+    analyzer = Analyzer.load(None if name is None else ARTIFACTS_DIR / name)
     stage_ok = tp = fp = fn = 0
     for ex in spec_examples:
         if "turns" in ex:
