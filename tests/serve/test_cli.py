@@ -94,3 +94,12 @@ def test_train_bad_config(tmp_path):
     cfg.write_text("kind = 'fast-linear'\nnot_a_setting = 1\n")
     result = _run(["train", str(cfg)])
     assert result.exit_code == 1 and "not_a_setting" in result.output
+
+
+def test_train_set_overrides_are_checked(tmp_path):
+    cfg = tmp_path / "ok.toml"
+    cfg.write_text("kind = 'fast-linear'\n")
+    result = _run(["train", str(cfg), "--set", "not_a_setting=1"])
+    assert result.exit_code == 1 and "not_a_setting" in result.output
+    result = _run(["train", str(cfg), "--set", "seed"])
+    assert result.exit_code == 1 and "KEY=VALUE" in result.output
