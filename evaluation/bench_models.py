@@ -65,6 +65,7 @@ def bench(model_dir: Path, items: list[dict], sms: list[str], batch_size: int, m
         "flags_micro_f1": metrics["flags"]["micro_f1"],
         "flags_macro_f1": metrics["flags"]["macro_f1"],
         "false_flag_rate": metrics["flags"]["false_flag_rate"],
+        "evidence": metrics["evidence"],
         "pipeline_texts_per_second": metrics["texts_per_second"],
         "per_label": {**metrics["stage"]["per_label"], **metrics["flags"]["per_label"]},
     }

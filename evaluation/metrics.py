@@ -75,6 +75,35 @@ def _extraction_prf(gold_items: list[list[tuple]], pred_items: list[list[tuple]]
     return _prf(tp, fp, fn)
 
 
+def _chars(spans) -> set[tuple]:
+    """(turn, offset) of every character the spans cover."""
+    return {(turn, i) for turn, start, end in spans for i in range(start, end)}
+
+
+def evidence_metrics(gold: list[dict[str, list[tuple]]], pred: list[dict[str, list[tuple]]]) -> dict:
+    """How well the evidence of correctly raised flags matches the gold evidence.
+
+    Per item, ``{flag: [(turn, start, end), ...]}``. Only flags both raised and gold count
+    (a wrong flag is already a flag error). ``hit_rate``: share of those flags with a
+    predicted span overlapping a gold span; ``char_precision`` / ``char_recall``: over
+    all their characters.
+    """
+    flags = hits = shared = n_pred = n_gold = 0
+    for g, p in zip(gold, pred, strict=True):
+        for label in set(g) & set(p):
+            gold_chars, pred_chars = _chars(g[label]), _chars(p[label])
+            flags += 1
+            hits += bool(gold_chars & pred_chars)
+            shared += len(gold_chars & pred_chars)
+            n_pred, n_gold = n_pred + len(pred_chars), n_gold + len(gold_chars)
+    return {
+        "flags": flags,
+        "hit_rate": round(hits / flags, 4) if flags else 0.0,
+        "char_precision": round(shared / n_pred, 4) if n_pred else 0.0,
+        "char_recall": round(shared / n_gold, 4) if n_gold else 0.0,
+    }
+
+
 def evaluate_items(analyzer, items: list[dict], batch_size: int = 256) -> dict:
     """Stage, flag and extraction metrics of ``analyzer`` on ``items``, plus throughput."""
     results = []
@@ -92,10 +121,14 @@ def evaluate_items(analyzer, items: list[dict], batch_size: int = 256) -> dict:
     gold_deadlines = [[(d.get("turn"), d["value"]) for d in it.get("deadlines", [])] for it in items]
     pred_deadlines = [[(d.turn, d.value) for d in r.deadlines] for r in results]
     overdue_ok = sum(it.get("overdue_days") == r.overdue_days for it, r in zip(items, results, strict=True))
+    gold_evidence = [{f["label"]: [(e.get("turn"), e["start"], e["end"]) for e in f.get("evidence", [])]
+                      for f in it.get("flags", [])} for it in items]
+    pred_evidence = [{f.label: [(e.turn, e.start, e.end) for e in f.evidence] for f in r.flags} for r in results]
     return {
         "items": len(items),
         "stage": stage_metrics(gold_stage, pred_stage),
         "flags": flag_metrics(gold_flags, pred_flags),
+        "evidence": evidence_metrics(gold_evidence, pred_evidence),
         "amounts": _extraction_prf(gold_amounts, pred_amounts),
         "deadlines": _extraction_prf(gold_deadlines, pred_deadlines),
         "overdue_days_accuracy": round(overdue_ok / len(items), 4) if items else 0.0,
