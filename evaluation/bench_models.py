@@ -75,7 +75,8 @@ def bench(model_dir: Path, items: list[dict], sms: list[str], batch_size: int, m
     if hasattr(cascade, "is_sure"):
         pairs = [model_texts({"text": i["text"]} if "text" in i else {"turns": i["turns"]}) for i in items]
         preds = cascade.fast.predict([s for s, _ in pairs], [f for _, f in pairs])
-        row["neural_share"] = round(1 - sum(map(cascade.is_sure, preds)) / len(preds), 4)
+        sure = [cascade.is_sure(p, s != f) for p, (s, f) in zip(preds, pairs, strict=True)]
+        row["neural_share"] = round(1 - sum(sure) / len(sure), 4)
     return row
 
 

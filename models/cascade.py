@@ -1,7 +1,9 @@
 """The cascade: the fast tier answers where it is sure, the neural tier reads the rest.
 
 The two decisions are routed apart. The fast tier's stage stands when its probability is
-at least ``stage_confidence``. Its flags stand when the text is clearly clean: every flag
+at least ``stage_confidence``, or ``conversation_stage_confidence`` for a conversation (a
+text with customer turns: its stage text, all turns, differs from its flag text, the
+agent's turns), where the fast tier is weaker. Its flags stand when the text is clearly clean: every flag
 probability below ``flag_floor`` times that flag's threshold. Any flag the fast tier
 raises, or comes near raising, sends the flags on: the fast tier's flag errors are mostly
 confident ones (a quoted or negated threat), so a margin around the threshold misses them.
@@ -35,30 +37,35 @@ class CascadeClassifier:
     flag_floor: float = 0.2
     thresholds: dict[str, float] = field(default_factory=dict)
     flag_margin: float | None = None  # set only for cascades saved with the older margin rule
+    conversation_stage_confidence: float | None = None  # None: as for any other text
 
     kind = KIND
 
     def predict(self, stage_texts: list[str], flag_texts: list[str]) -> list[Prediction]:
         predictions = self.fast.predict(stage_texts, flag_texts)
-        unsure = [i for i, p in enumerate(predictions) if not self.is_sure(p)]
+        conversation = [s != f for s, f in zip(stage_texts, flag_texts, strict=True)]
+        unsure = [i for i, p in enumerate(predictions) if not self.is_sure(p, conversation[i])]
         if unsure:
             answers = self.neural.predict([stage_texts[i] for i in unsure], [flag_texts[i] for i in unsure])
             for i, answer in zip(unsure, answers, strict=True):
                 fast = predictions[i]
-                predictions[i] = merge(fast, answer, self.stage_sure(fast), self.flags_sure(fast))
+                predictions[i] = merge(fast, answer, self.stage_sure(fast, conversation[i]), self.flags_sure(fast))
         return predictions
 
-    def stage_sure(self, prediction: Prediction) -> bool:
-        return stage_is_sure(prediction, self.stage_confidence)
+    def stage_sure(self, prediction: Prediction, conversation: bool = False) -> bool:
+        confidence = self.stage_confidence
+        if conversation and self.conversation_stage_confidence is not None:
+            confidence = self.conversation_stage_confidence
+        return stage_is_sure(prediction, confidence)
 
     def flags_sure(self, prediction: Prediction) -> bool:
         if self.flag_margin is not None:
             return flags_clear_of_thresholds(prediction, self.thresholds, self.flag_margin)
         return flags_are_sure(prediction, self.thresholds, self.flag_floor)
 
-    def is_sure(self, prediction: Prediction) -> bool:
+    def is_sure(self, prediction: Prediction, conversation: bool = False) -> bool:
         """Whether a fast-tier prediction is confident enough to be the whole answer."""
-        return self.stage_sure(prediction) and self.flags_sure(prediction)
+        return self.stage_sure(prediction, conversation) and self.flags_sure(prediction)
 
     @classmethod
     def from_artifact(cls, artifact: Artifact) -> CascadeClassifier:
@@ -75,9 +82,11 @@ class CascadeClassifier:
             tier = load_artifact(path)
             tiers.append(classifier_class(tier.manifest["kind"]).from_artifact(tier))
         legacy = "flag_floor" not in config and "flag_margin" in config
+        conversation = config.get("conversation_stage_confidence")
         return cls(tiers[0], tiers[1], float(config.get("stage_confidence", 0.9)),
                    float(config.get("flag_floor", 0.2)), dict(tiers[0].thresholds),
-                   float(config["flag_margin"]) if legacy else None)
+                   float(config["flag_margin"]) if legacy else None,
+                   None if conversation is None else float(conversation))
 
 
 def stage_is_sure(prediction: Prediction, stage_confidence: float) -> bool:

@@ -15,8 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from models.analyzer import ARTIFACTS_DIR
 
 # The service's default model is the fast tier, not the cascade the CLI and the Python API
-# default to: the cascade runs the neural tier on about half of the requests, and on 2 cores
-# that takes /v1/analyze from 3,764 to 449 req/s and its p99 at 32 clients from 2.7x to 9.9x
+# default to: the cascade runs the neural tier on more than half of the requests, and on 2 cores
+# that takes /v1/analyze from 3,764 to 456 req/s and its p99 at 32 clients from 2.7x to 13.6x
 # /healthz (docs/service.md). CUISHOU_MODEL_DIR picks the cascade where accuracy matters more.
 SERVICE_DEFAULT_MODEL = ARTIFACTS_DIR / "cuishou-fast"
 

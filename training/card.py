@@ -101,7 +101,9 @@ def write_card(manifest: dict, metrics: dict) -> str:
         parts += [
             "## Routing",
             "",
-            f"The fast tier's stage stands when its probability is at least {chosen['stage_confidence']}; "
+            f"The fast tier's stage stands when its probability is at least {chosen['stage_confidence']} "
+            f"({chosen.get('conversation_stage_confidence', chosen['stage_confidence'])} for a conversation "
+            "with customer turns); "
             f"its flags stand when every flag probability is below {chosen['flag_floor']} times its "
             "threshold (no flag raised or near). The neural tier answers the unsure part of the other items "
             f"({chosen['neural_share']:.1%} of dev). Each setting is the one that routes the fewest "

