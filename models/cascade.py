@@ -3,8 +3,8 @@
 The two decisions are routed apart. The fast tier's stage stands when its probability is
 at least ``stage_confidence``, or ``conversation_stage_confidence`` for a conversation (a
 text with customer turns: its stage text, all turns, differs from its flag text, the
-agent's turns), where the fast tier is weaker. Its flags stand when the text is clearly clean: every flag
-probability below ``flag_floor`` times that flag's threshold. Any flag the fast tier
+agent's turns), where the fast tier is weaker. Its flags stand when the text is clearly
+clean: every flag probability below ``flag_floor`` times that flag's threshold. Any flag the fast tier
 raises, or comes near raising, sends the flags on: the fast tier's flag errors are mostly
 confident ones (a quoted or negated threat), so a margin around the threshold misses them.
 An item with either part unsure is read by the neural tier, whose answer replaces only the

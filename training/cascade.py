@@ -4,7 +4,9 @@ Both tiers predict dev once; the routing settings are then simulated on those
 predictions. The stage and the flags are routed apart (see models/cascade.py), and each
 measure depends only on its own setting, so each is chosen alone: the stage confidence
 that sends the fewest items' stages to the neural tier while dev stage macro-F1 stays
-within ``max_loss`` of the better tier's, and likewise the flag floor for flags micro-F1.
+within ``max_loss`` of the best any confidence reaches (at least the better tier's), one
+such confidence for plain texts and one for conversations, and likewise the flag floor
+for flags micro-F1.
 """
 
 from __future__ import annotations
