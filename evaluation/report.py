@@ -14,6 +14,9 @@ def metrics_table(metrics: dict) -> str:
         f"stage     accuracy {stage['accuracy']:.4f}  macro-F1 {stage['macro_f1']:.4f}",
         f"flags     micro-F1 {flags['micro_f1']:.4f}  precision {flags['micro_precision']:.4f}  "
         f"recall {flags['micro_recall']:.4f}  false-flag rate {flags['false_flag_rate']:.4f}",
+        *([f"evidence  overlaps gold {metrics['evidence']['hit_rate']:.4f}  characters: precision "
+           f"{metrics['evidence']['char_precision']:.4f}  recall {metrics['evidence']['char_recall']:.4f}"]
+          if "evidence" in metrics else []),
         f"amounts   F1 {metrics['amounts']['f1']:.4f}   deadlines F1 {metrics['deadlines']['f1']:.4f}   "
         f"overdue days accuracy {metrics['overdue_days_accuracy']:.4f}",
         f"speed     {metrics['texts_per_second']} texts/s",
