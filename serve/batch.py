@@ -50,11 +50,16 @@ def parse_record(record: object, line_no: int, text_column: str) -> AnalysisRequ
     data = dict(record)
     if text_column != "text" and "text" not in data and text_column in data:
         data["text"] = data.pop(text_column)
-    raw_id = data.get("id")
+    return validate_record(AnalysisRequest, data, line_no)
+
+
+def validate_record(model, data: dict, line_no: int):
+    """``model`` validated from ``data``, or an error line echoing the record's ``id``."""
     try:
-        return AnalysisRequest.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         error = {"line": line_no, "error": _validation_message(exc)}
+        raw_id = data.get("id")
         if isinstance(raw_id, str | int) and not isinstance(raw_id, bool):
             error = {"id": str(raw_id), **error}
         return error

@@ -13,9 +13,8 @@ import time
 from pathlib import Path
 
 import click
-from pydantic import ValidationError
 
-from serve.batch import _validation_message
+from serve.batch import validate_record
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +31,7 @@ def parse_line(raw: str, line_no: int):
         return {"line": line_no, "error": f"not valid JSON: {exc.msg} (column {exc.colno})"}
     if not isinstance(record, dict):
         return {"line": line_no, "error": f"expected a JSON object, got {type(record).__name__}"}
-    raw_id = record.get("id")
-    try:
-        return Call.model_validate(record)
-    except ValidationError as exc:
-        error = {"line": line_no, "error": _validation_message(exc)}
-        if isinstance(raw_id, str | int) and not isinstance(raw_id, bool):
-            error = {"id": str(raw_id), **error}
-        return error
+    return validate_record(Call, record, line_no)
 
 
 def _score_chunk(analyzer, chunk: list, rubric) -> list:
