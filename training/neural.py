@@ -54,6 +54,7 @@ from models.schema import AnalysisRequest
 
 from .card import write_card
 from .fast import _THRESHOLD_GRID
+from .onnx_fusion import fuse_attention_file
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +92,10 @@ class NeuralConfig:
     max_pos_weight: float = 10.0  # cap on sqrt(neg/pos) weighting of rare flags
     prune_vocab: bool = True
     quantize_int8: bool = True
+    fuse_attention: bool = True  # one MultiHeadAttention node per layer (training/onnx_fusion.py)
     tag_threshold: float = 0.5  # token probability that makes it evidence
     max_evidence: int = 3  # clauses per flag
-    windows_per_run: int = 32  # inference batch (windows per onnxruntime call)
+    windows_per_run: int = 8  # inference batch (windows per onnxruntime call); small = little padding
     threads: int = 0  # torch threads for training; 0 = every core
     bf16: bool = False  # bfloat16 autocast in training: ~2x faster on CPUs with AVX512-BF16/AMX, and on GPUs
     device: str = "cpu"  # "cpu", "cuda", "cuda:N" or "auto" (a GPU when torch sees one); export runs on CPU
@@ -741,13 +743,20 @@ def save_neural(fitted: FittedNeural, config: NeuralConfig, splits: dict[str, li
         if config.quantize_int8:
             shipped = quantize_int8(fp32, Path(tmp) / "int8.onnx")
             checks["int8"] = compare_onnx(fitted.model, shipped, windows, pad)
+        fused_layers = 0
+        if config.fuse_attention:
+            fused_layers = fuse_attention_file(shipped, Path(tmp) / "fused.onnx")
+            if fused_layers:
+                shipped = Path(tmp) / "fused.onnx"
+                checks["fused"] = compare_onnx(fitted.model, shipped, windows, pad)
         shutil.copyfile(shipped, out / ENCODER_FILE)
     log.info("torch vs onnxruntime max differences: %s", checks)
     fitted.tokenizer.save(str(out / TOKENIZER_FILE))
 
     manifest = build_manifest(
         name=config.name, version=config.version, kind=KIND, thresholds={}, corpus_hash=corpus_hash,
-        config={**asdict(config), **fitted.settings.to_config(), "quantized": config.quantize_int8},
+        config={**asdict(config), **fitted.settings.to_config(), "quantized": config.quantize_int8,
+                "attention_fused": fused_layers},
         files={"model": None, "encoder": ENCODER_FILE, "tokenizer": TOKENIZER_FILE},
     )
     manifest["library_versions"] = library_versions(_LIBRARIES)

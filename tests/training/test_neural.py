@@ -195,6 +195,8 @@ def test_artifact_files_manifest_and_card(trained):
     assert "torch" in manifest["library_versions"] and "onnxruntime" in manifest["library_versions"]
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["onnx_check_max_abs_diff"]["fp32"]["stage_logits"] < 1e-4
+    assert metrics["onnx_check_max_abs_diff"]["fused"]["flag_logits"] < 1e-4
+    assert config["attention_fused"] == 2
     assert metrics["speed_sms"]["texts_per_second"] > 0
     assert set(metrics["splits"]) == {"dev", "test"}
     assert len(metrics["training"]) == 2
@@ -264,6 +266,7 @@ def test_train_neural_end_to_end_with_int8(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     diffs = metrics["onnx_check_max_abs_diff"]
     assert diffs["fp32"]["flag_logits"] < 1e-4 and diffs["int8"]["flag_proba"] < 0.1
+    assert diffs["fused"]["flag_proba"] < 0.1  # attention fused into the int8 graph too
     assert metrics["train_items"] == 20 and metrics["splits"]["dev"]["items"] == 10
     assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["config"]["quantized"] is True
     result = Analyzer.load(out).analyze(LONG_TEXT, reference_time=REF)
@@ -332,3 +335,64 @@ def test_fast_training_config_does_not_import_torch():
     code = ("import sys; from training.config import load_config; "
             "load_config('training/configs/fast.toml'); assert 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, check=True)
+
+
+# --------------------------------------------------------------------------- attention fusion
+
+
+def _ops(model_dir) -> list[str]:
+    import onnx
+
+    return [n.op_type for n in onnx.load(str(model_dir / "model.onnx")).graph.node]
+
+
+def test_saved_encoder_has_one_attention_node_per_layer(trained):
+    _, out = trained
+    ops = _ops(out)
+    assert ops.count("MultiHeadAttention") == 2
+    assert "Softmax" not in ops and "Transpose" not in ops
+
+
+def test_fusing_a_saved_model_keeps_its_answers(tmp_path):
+    from training.onnx_fusion import fuse_model_dir
+
+    items = _items()
+    config = _config(epochs=1, fuse_attention=False)
+    fitted = fit_neural(config, items, base=_base(items))
+    out = save_neural(fitted, config, {"train": items, "dev": items, "test": items[:4]}, "tiny-corpus",
+                      tmp_path / "m")
+    assert _ops(out).count("Softmax") == 2 and "MultiHeadAttention" not in _ops(out)
+    before = [r.to_json_dict() for r in _all_flags(Analyzer.load(out)).analyze_batch(_requests())]
+
+    texts = [LONG_TEXT, *(text for text, _, _ in TINY_ITEMS[:6])]  # different lengths: padding matters
+    report = fuse_model_dir(out, texts)
+    assert report["layers_fused"] == 2 and report["max_abs_difference"] < 1e-5
+    assert _ops(out).count("MultiHeadAttention") == 2 and "Softmax" not in _ops(out)
+    after = [r.to_json_dict() for r in _all_flags(Analyzer.load(out)).analyze_batch(_requests())]
+    for a, b in zip(before, after, strict=True):
+        assert a["stage"]["label"] == b["stage"]["label"]
+        assert a["stage"]["scores"] == pytest.approx(b["stage"]["scores"], abs=1e-5)
+        assert [(f["label"], f["evidence"]) for f in a["flags"]] == [(f["label"], f["evidence"]) for f in b["flags"]]
+
+    again = fuse_model_dir(out, texts)  # nothing left to fuse; the record stays
+    assert again["layers_fused"] == 0
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["config"]["attention_fused"] == 2
+
+
+def test_a_graph_without_the_attention_pattern_is_left_alone():
+    import onnx
+    from onnx import TensorProto, helper
+
+    from training.onnx_fusion import fuse_attention
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["b", 4])
+    mask = helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["b", 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["b", 4])
+    nodes = [helper.make_node("Cast", ["attention_mask"], ["m"], to=TensorProto.FLOAT),
+             helper.make_node("Add", ["x", "m"], ["s"]),
+             helper.make_node("Softmax", ["s"], ["y"], axis=-1)]
+    model = helper.make_model(helper.make_graph(nodes, "g", [x, mask], [y]))
+    before = model.SerializeToString()
+    fused_model, fused = fuse_attention(model)
+    assert fused == 0 and fused_model.SerializeToString() == before
+    onnx.checker.check_model(fused_model)
