@@ -368,6 +368,7 @@ def test_fusing_a_saved_model_keeps_its_answers(tmp_path):
     report = fuse_model_dir(out, texts)
     assert report["layers_fused"] == 2 and report["max_abs_difference"] < 1e-5
     assert _ops(out).count("MultiHeadAttention") == 2 and "Softmax" not in _ops(out)
+    assert "Attention fused after training" in (out / "README.md").read_text(encoding="utf-8")
     after = [r.to_json_dict() for r in _all_flags(Analyzer.load(out)).analyze_batch(_requests())]
     for a, b in zip(before, after, strict=True):
         assert a["stage"]["label"] == b["stage"]["label"]
