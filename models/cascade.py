@@ -24,6 +24,7 @@ from pathlib import Path
 
 from .artifact import Artifact, ArtifactError, load_artifact
 from .classifier import Classifier, Prediction
+from .fast import FastClassifier
 from .labels import FLAG_NAMES
 
 KIND = "cascade"
@@ -42,14 +43,25 @@ class CascadeClassifier:
     kind = KIND
 
     def predict(self, stage_texts: list[str], flag_texts: list[str]) -> list[Prediction]:
-        predictions = self.fast.predict(stage_texts, flag_texts)
+        # The fast tier's evidence is wanted only where its flags stand, and under the floor
+        # rule those texts raise no flag at all: skip it, and fill it in where it is needed.
+        lazy = isinstance(self.fast, FastClassifier)
+        if lazy:
+            predictions = self.fast.predict(stage_texts, flag_texts, evidence=False)
+        else:
+            predictions = self.fast.predict(stage_texts, flag_texts)
         conversation = [s != f for s, f in zip(stage_texts, flag_texts, strict=True)]
-        unsure = [i for i, p in enumerate(predictions) if not self.is_sure(p, conversation[i])]
+        flags_sure = [self.flags_sure(p) for p in predictions]
+        unsure = [i for i, p in enumerate(predictions) if not (flags_sure[i] and self.stage_sure(p, conversation[i]))]
         if unsure:
             answers = self.neural.predict([stage_texts[i] for i in unsure], [flag_texts[i] for i in unsure])
             for i, answer in zip(unsure, answers, strict=True):
                 fast = predictions[i]
-                predictions[i] = merge(fast, answer, self.stage_sure(fast, conversation[i]), self.flags_sure(fast))
+                predictions[i] = merge(fast, answer, self.stage_sure(fast, conversation[i]), flags_sure[i])
+        if lazy:
+            for i, p in enumerate(predictions):
+                if flags_sure[i] and p.raised:
+                    p.evidence = {name: self.fast.evidence(flag_texts[i], name) for name in p.raised}
         return predictions
 
     def stage_sure(self, prediction: Prediction, conversation: bool = False) -> bool:

@@ -379,7 +379,9 @@ class FastClassifier:
     # matrices, each text becomes (indices, tf-idf values) with the same analyser
     # TfidfVectorizer uses, and all heads are one small product. Tests check the results
     # equal scikit-learn's.
-    def predict(self, stage_texts: list[str], flag_texts: list[str]) -> list[Prediction]:
+    def predict(self, stage_texts: list[str], flag_texts: list[str], *, evidence: bool = True) -> list[Prediction]:
+        """One prediction per item; ``evidence=False`` leaves raised flags without spans
+        (the cascade asks for them only where the fast tier's flags stand)."""
         flag_rows = [self._features(t) for t in flag_texts]
         # A plain text (no turns) is its own flag text: featurise and score it once, with
         # the stage and flag weights side by side in one matrix.
@@ -399,8 +401,8 @@ class FastClassifier:
         out = []
         for i, row in enumerate(flag_rows):
             raised = [n for j, n in enumerate(FLAG_NAMES) if self.knows_flag(n) and flags[i, j] >= self.threshold(n)]
-            evidence = {n: self._evidence_from_row(flag_texts[i], row, n) for n in raised}
-            out.append(Prediction(stage[i], flags[i], raised, evidence, tier="fast"))
+            spans = {n: self._evidence_from_row(flag_texts[i], row, n) for n in raised} if evidence else {}
+            out.append(Prediction(stage[i], flags[i], raised, spans, tier="fast"))
         return out
 
     def stage_proba(self, texts: list[str]) -> np.ndarray:

@@ -237,10 +237,17 @@ def char_scores(n_chars: int, token_scores: Sequence[tuple[np.ndarray, np.ndarra
     """
     scores = np.full(n_chars, -1.0)
     for offsets, values in token_scores:
-        for (s, e), v in zip(offsets.tolist(), values.tolist(), strict=True):
-            if e > s:
-                seg = scores[s:e]
-                np.maximum(seg, v, out=seg)
+        offsets = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
+        starts = np.clip(offsets[:, 0], 0, n_chars)
+        lengths = np.clip(offsets[:, 1], 0, n_chars) - starts
+        keep = lengths > 0
+        if not keep.any():
+            continue
+        starts, lengths = starts[keep], lengths[keep]
+        # Every character of every token, as one index array: token k covers
+        # starts[k] .. starts[k] + lengths[k] - 1.
+        chars = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+        np.maximum.at(scores, chars, np.repeat(np.asarray(values, dtype=np.float64)[keep], lengths))
     return scores
 
 

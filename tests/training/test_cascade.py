@@ -176,3 +176,19 @@ def test_cascade_routes_a_conversation_by_its_own_confidence():
     out = cascade.predict(["短信", "坐席：还钱\n客户：好"], ["短信", "坐席：还钱"])
     assert neural.calls == [["坐席：还钱\n客户：好"]]
     assert [p.tier for p in out] == ["fast", "fast+neural"]
+
+
+def test_fast_flags_that_stand_keep_their_evidence(tiers):
+    """The cascade skips the fast tier's evidence and fills it in where the fast flags stand."""
+    _, fast_dir, strong_dir, splits = tiers
+    fast, strong = Analyzer.load(fast_dir).classifier, Analyzer.load(strong_dir).classifier
+    # A floor of 100 never routes flags and a confidence of 0 never routes the stage.
+    cascade = CascadeClassifier(fast, strong, stage_confidence=0.0, flag_floor=100.0, thresholds=dict(fast.thresholds))
+    texts = [model_texts({"text": i["text"]}) for i in splits["test"]]
+    stage_texts, flag_texts = [s for s, _ in texts], [f for _, f in texts]
+    expected = fast.predict(stage_texts, flag_texts)
+    assert sum(bool(p.raised) for p in expected) >= 3
+    assert all(p.evidence == {} for p in fast.predict(stage_texts, flag_texts, evidence=False))
+    for got, want in zip(cascade.predict(stage_texts, flag_texts), expected, strict=True):
+        assert got.tier == "fast" and got.raised == want.raised
+        assert got.evidence == want.evidence and all(got.evidence[n] for n in got.raised)
