@@ -1,7 +1,8 @@
 """The FastAPI application factory.
 
-Models load once at start-up (lifespan) into ``app.state``, and, for ``/v1/analyze*``,
-into the analysis process (``serve/inference.py``). Each area has its own APIRouter in
+Models load once at start-up (lifespan) into ``app.state``: the service's model, also in
+the analysis process (``serve/inference.py``) behind ``/v1/analyze``, and the review model
+for requests where accuracy comes first (``serve/settings.py`` says which is which). Each area has its own APIRouter in
 ``serve/routes/``.
 """
 
@@ -26,7 +27,7 @@ from .batching import MicroBatcher
 from .inference import InferenceError, InferenceProcess, analyze_outcomes
 from .limits import BodySizeLimitMiddleware
 from .metrics import Metrics, MetricsMiddleware
-from .routes import analyze, health, labels, page, qa
+from .routes import analyze, health, labels, models, page, qa
 from .routes.page import STATIC_DIR
 from .settings import Settings
 
@@ -74,14 +75,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.analyze = functools.partial(analyze_outcomes, analyzer.analyze_batch)
         app.state.batcher = MicroBatcher(app.state.analyze, max_items=_BATCH_ITEMS).start()
         app.state.analyzer = analyzer
+        review_path = settings.review_model_path()
+        same = review_path.resolve() == settings.model_path().resolve()
+        app.state.review_analyzer = analyzer if same else Analyzer.load(review_path)
         # The model and libraries are ~300k long-lived objects; a full collection walks them
         # all (~160 ms, every client stalls: that was the whole p99 at 32 clients). Freezing
         # moves them out of the collector's sight; garbage made by requests is still collected.
         gc.collect()
         gc.freeze()
-        log.info("model %s %s loaded", analyzer.name, analyzer.version)
+        review = app.state.review_analyzer
+        log.info("model %s %s loaded; for review requests %s %s", analyzer.name, analyzer.version,
+                 review.name, review.version)
         yield
         app.state.analyzer = None
+        app.state.review_analyzer = None
         app.state.batcher.stop()
         if process is not None:
             process.stop()
@@ -89,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="cuishou 催收文本分析", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.analyzer = None
+    app.state.review_analyzer = None
     app.state.metrics = Metrics()
 
     @app.exception_handler(InferenceError)
@@ -102,7 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=422,
         )
 
-    for router in (health.router, labels.router, analyze.router, qa.router, page.router):
+    for router in (health.router, labels.router, models.router, analyze.router, qa.router, page.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -31,6 +31,32 @@ async def get_analyzer(request: Request) -> Analyzer:
     return analyzer
 
 
+async def get_review_analyzer(request: Request) -> Analyzer:
+    """The model for requests where accuracy comes first (the service's own when none is set)."""
+    await get_analyzer(request)
+    return getattr(request.app.state, "review_analyzer", None) or request.app.state.analyzer
+
+
+def loaded_models(request: Request) -> dict[str, Analyzer]:
+    """The service's models by name: its own first, then the review model."""
+    state = request.app.state
+    return {a.name: a for a in (state.analyzer, getattr(state, "review_analyzer", None)) if a is not None}
+
+
+def choose_model(request: Request, name: str | None) -> Analyzer | None:
+    """The loaded model ``name`` names; None for the service's own (no name, or its name).
+
+    An unknown name is the caller's mistake: 422 with the names that would do.
+    """
+    if name is None or name == request.app.state.analyzer.name:
+        return None
+    models = loaded_models(request)
+    if name not in models:
+        raise HTTPException(422, f"unknown model {name!r}; this service has: {', '.join(models)} "
+                                 f"(没有这个模型，可选：{'、'.join(models)})")
+    return models[name]
+
+
 async def get_metrics(request: Request) -> Metrics:
     return request.app.state.metrics
 
@@ -68,5 +94,6 @@ async def get_analyze_service(request: Request) -> AnalyzeService:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 AnalyzerDep = Annotated[Analyzer, Depends(get_analyzer)]
+ReviewAnalyzerDep = Annotated[Analyzer, Depends(get_review_analyzer)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 AnalyzeServiceDep = Annotated[AnalyzeService, Depends(get_analyze_service)]

@@ -34,10 +34,15 @@ def log_config(level: str) -> dict:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes (each loads the model).")
 @click.option("--model", "model_dir", default=None, type=click.Path(file_okay=False),
-              help="Model directory (default: CUISHOU_MODEL_DIR, else the shipped cuishou-fast).")
+              help="Model directory for /v1/analyze (default: CUISHOU_MODEL_DIR, else the shipped cuishou-fast).")
+@click.option("--review-model", "review_model_dir", default=None, type=click.Path(file_okay=False),
+              help="Model directory for the borrower page, QA scoring and /v1/analyze?model=<its name> "
+                   "(default: CUISHOU_REVIEW_MODEL_DIR, else the shipped cuishou-cascade).")
 @click.option("--access-log/--no-access-log", default=True, show_default=True, help="Log every request line.")
-def serve(host: str, port: int, workers: int, model_dir: str | None, access_log: bool) -> None:
-    """Serve the API (/v1/analyze, /v1/analyze/batch, /healthz, /readyz, /metrics, /docs) and the page at /.
+def serve(host: str, port: int, workers: int, model_dir: str | None, review_model_dir: str | None,
+          access_log: bool) -> None:
+    """Serve the API (/v1/analyze, /v1/analyze/batch, /v1/transcripts/score, /v1/models, /healthz,
+    /readyz, /metrics, /docs) and the page at /.
 
     Settings come from CUISHOU_* environment variables (see serve/settings.py).
     """
@@ -50,8 +55,11 @@ def serve(host: str, port: int, workers: int, model_dir: str | None, access_log:
         raise click.ClickException(f"{_MISSING} ({exc.name} is missing)") from exc
     from .settings import Settings
 
+    # Workers read their settings from the environment.
     if model_dir is not None:
-        os.environ["CUISHOU_MODEL_DIR"] = model_dir  # workers read their settings from the environment
+        os.environ["CUISHOU_MODEL_DIR"] = model_dir
+    if review_model_dir is not None:
+        os.environ["CUISHOU_REVIEW_MODEL_DIR"] = review_model_dir
     settings = Settings()
     from .protocol import NoDelayHttpProtocol
 

@@ -1,6 +1,6 @@
 """Service settings, read from the environment with the prefix ``CUISHOU_``.
 
-``CUISHOU_MODEL_DIR``, ``CUISHOU_MAX_TEXT_CHARS``, ``CUISHOU_MAX_BATCH``,
+``CUISHOU_MODEL_DIR``, ``CUISHOU_REVIEW_MODEL_DIR``, ``CUISHOU_MAX_TEXT_CHARS``, ``CUISHOU_MAX_BATCH``,
 ``CUISHOU_MAX_BODY_BYTES``, ``CUISHOU_API_KEY``, ``CUISHOU_LOG_LEVEL``,
 ``CUISHOU_INFERENCE_PROCESS``.
 """
@@ -14,18 +14,25 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.analyzer import ARTIFACTS_DIR
 
-# The service's default model is the fast tier, not the cascade the CLI and the Python API
-# default to: the cascade runs the neural tier on more than half of the requests, and on 2 cores
-# that takes /v1/analyze from 3,764 to 456 req/s and its p99 at 32 clients from 2.7x to 13.6x
-# /healthz (docs/service.md). CUISHOU_MODEL_DIR picks the cascade where accuracy matters more.
+# Two models serve two kinds of request. Pipelines that call /v1/analyze in volume get the
+# fast tier: the cascade runs the neural tier on more than half of all texts, and on 2 cores
+# that takes /v1/analyze at 32 clients from about 3,700 to 580 req/s and its p99 from under
+# 3x to 11x /healthz (docs/service.md). Requests where accuracy comes first (the borrower
+# page, QA scoring of calls, and /v1/analyze?model=cuishou-cascade) get the cascade, the
+# default of the CLI and the Python API: on calls the fast tier is far weaker.
 SERVICE_DEFAULT_MODEL = ARTIFACTS_DIR / "cuishou-fast"
+SERVICE_REVIEW_MODEL = ARTIFACTS_DIR / "cuishou-cascade"
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CUISHOU_", extra="ignore", protected_namespaces=())
 
     model_dir: Path | None = Field(
-        default=None, description="Model directory; empty means the service's default, the shipped cuishou-fast.")
+        default=None, description="Model directory for /v1/analyze; empty means the shipped cuishou-fast.")
+    review_model_dir: Path | None = Field(
+        default=None,
+        description="Model directory for the borrower page, QA scoring and /v1/analyze?model=<its name>; "
+                    "empty means the shipped cuishou-cascade.")
     max_text_chars: int = Field(default=20_000, ge=1, description="Most characters in one text (or all turns).")
     max_batch: int = Field(default=256, ge=1, description="Most items in one batch request.")
     max_body_bytes: int = Field(default=2_000_000, ge=1, description="Largest request body in bytes.")
@@ -38,5 +45,9 @@ class Settings(BaseSettings):
     )
 
     def model_path(self) -> Path:
-        """The model directory the service loads."""
+        """The model directory behind /v1/analyze (and the batch endpoint) by default."""
         return self.model_dir or SERVICE_DEFAULT_MODEL
+
+    def review_model_path(self) -> Path:
+        """The model directory for requests where accuracy comes first."""
+        return self.review_model_dir or SERVICE_REVIEW_MODEL

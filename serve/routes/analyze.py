@@ -5,12 +5,15 @@ from __future__ import annotations
 import functools
 import logging
 import time
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from models.analyzer import Analyzer
 
-from ..deps import AnalyzerDep, AnalyzeServiceDep, MetricsDep, SettingsDep, require_api_key
+from ..deps import AnalyzerDep, AnalyzeServiceDep, MetricsDep, SettingsDep, choose_model, require_api_key
+from ..inference import Analyzed, analyze_outcomes
 from ..schemas import AnalyzeItem, AnalyzeResponse, BatchRequest, BatchResponse, ErrorResponse, ModelInfo
 from ..settings import Settings
 
@@ -42,6 +45,19 @@ def _check_size(item: AnalyzeItem, settings: Settings, where: str = "") -> None:
         )
 
 
+# Which model reads the request: absent, the service's own (the fast tier by default); the
+# review model's name (GET /v1/models) where accuracy comes first, as the borrower page does.
+ModelQuery = Annotated[str | None, Query(
+    max_length=200, description="Name of a model this service has loaded (see `GET /v1/models`); "
+                                "absent: the service's own. The borrower page asks for the review model.")]
+
+
+def _one(outcome: Analyzed | Exception) -> Analyzed:
+    if isinstance(outcome, Exception):
+        raise outcome  # validated input that still fails is our fault: 500, logged by the server
+    return outcome
+
+
 @functools.lru_cache(maxsize=8)
 def _model_info(name: str, version: str) -> bytes:
     return ModelInfo(name=name, version=version).model_dump_json().encode()
@@ -53,13 +69,20 @@ def _model_json(analyzer: Analyzer) -> bytes:
 
 @router.post("/analyze", response_model=AnalyzeResponse, responses=_ERRORS,
              summary="Analyse one text or call transcript")
-async def analyze(item: AnalyzeItem, request: Request, service: AnalyzeServiceDep) -> Response:
+async def analyze(item: AnalyzeItem, request: Request, service: AnalyzeServiceDep,
+                  model: ModelQuery = None) -> Response:
     """Stage, flags with evidence, amounts, deadlines and overdue days for one text (`text`)
     or one call (`turns`), as `shared/spec/labels.md` defines them. `reference_time`
     (ISO 8601 local time) resolves relative deadlines; absent, the time of the request."""
     # async on purpose: the analysis runs in the analysis process (serve/inference.py), fed
     # by the batcher's thread, not here (serve/batching.py says why not the thread pool).
     _check_size(item, service.settings)
+    chosen = choose_model(request, model)
+    if chosen is not None:  # the review model, in this process: for the few accuracy-first calls
+        analyzed = _one((await run_in_threadpool(analyze_outcomes, chosen.analyze_batch, [item]))[0])
+        service.metrics.observe([analyzed])
+        return Response(b'{"model":' + _model_json(chosen) + b',"result":' + analyzed.json + b"}",
+                        media_type="application/json")
     start = time.perf_counter()
     # The body as sent (already read and validated above) travels to the analysis process.
     analyzed = await service.batcher.analyze(await request.body())
@@ -73,7 +96,7 @@ async def analyze(item: AnalyzeItem, request: Request, service: AnalyzeServiceDe
 @router.post("/analyze/batch", response_model=BatchResponse, responses=_ERRORS,
              summary="Analyse up to 256 texts or transcripts at once")
 def analyze_batch(request: BatchRequest, http_request: Request, analyzer: AnalyzerDep, settings: SettingsDep,
-                  metrics: MetricsDep) -> Response:
+                  metrics: MetricsDep, model: ModelQuery = None) -> Response:
     """One result per item, in order. An invalid item fails the request with 422 and its
     index in `reason` (e.g. `items[3].reference_time: ...`)."""
     if len(request.items) > settings.max_batch:
@@ -85,10 +108,12 @@ def analyze_batch(request: BatchRequest, http_request: Request, analyzer: Analyz
     for i, item in enumerate(request.items):
         _check_size(item, settings, where=f"items[{i}]: ")
     start = time.perf_counter()
-    outcomes = http_request.app.state.analyze(request.items)
-    failed = next((o for o in outcomes if isinstance(o, Exception)), None)
-    if failed is not None:
-        raise failed  # validated input that still fails is our fault: 500, logged by the server
+    chosen = choose_model(http_request, model)
+    if chosen is None:
+        outcomes = http_request.app.state.analyze(request.items)
+    else:
+        outcomes, analyzer = analyze_outcomes(chosen.analyze_batch, request.items), chosen
+    outcomes = [_one(o) for o in outcomes]
     metrics.observe(outcomes)
     log.debug("analysed batch of %d in %.1f ms", len(outcomes), (time.perf_counter() - start) * 1000)
     body = (b'{"model":' + _model_json(analyzer) + b',"results":['

@@ -19,7 +19,9 @@ async def readyz(request: Request) -> Response:
     analyzer = getattr(request.app.state, "analyzer", None)
     if analyzer is None:
         return JSONResponse({"status": "loading"}, status_code=503)
-    return JSONResponse({"status": "ready", "model": {"name": analyzer.name, "version": analyzer.version}})
+    review = getattr(request.app.state, "review_analyzer", None) or analyzer
+    return JSONResponse({"status": "ready", "model": {"name": analyzer.name, "version": analyzer.version},
+                         "review_model": {"name": review.name, "version": review.version}})
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

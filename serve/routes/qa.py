@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from models.qa import Call, Rubric, Scorecard, load_rubric, score_call
 
-from ..deps import AnalyzerDep, SettingsDep, require_api_key
+from ..deps import ReviewAnalyzerDep, SettingsDep, require_api_key
 from ..schemas import ErrorResponse, ModelInfo
 
 router = APIRouter(prefix="/v1", tags=["qa"], dependencies=[Depends(require_api_key)])
@@ -53,10 +53,12 @@ def get_rubric(request: Request) -> Rubric:
 
 @router.post("/transcripts/score", response_model=ScoreResponse, responses=_ERRORS,
              summary="Score one collection call against the collection rules")
-def score_transcript(call: ScoreRequest, analyzer: AnalyzerDep, settings: SettingsDep,
+def score_transcript(call: ScoreRequest, analyzer: ReviewAnalyzerDep, settings: SettingsDep,
                      rubric: Annotated[Rubric, Depends(get_rubric)]) -> ScoreResponse:
     """Flags on the agent's turns, violations with turn, quote and legal basis, the
-    `agent_identified` / `debt_stated` / `lawful_payment_offered` checks and a 0-100 score."""
+    `agent_identified` / `debt_stated` / `lawful_payment_offered` checks and a 0-100 score.
+    Read by the review model (the cascade by default, as `cuishou qa` does): on calls the
+    fast tier is far weaker."""
     chars = sum(len(t.text) for t in call.turns)
     if chars > settings.max_text_chars:
         raise HTTPException(413, f"turns have {chars:,} characters; the limit is {settings.max_text_chars:,} "

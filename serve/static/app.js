@@ -1,5 +1,7 @@
 // 催收短信看一看: posts the text to /v1/analyze and shows stage, flags with highlighted
 // evidence, amounts and deadlines. Label names and explanations come from /v1/labels.
+// A borrower checks one message, so the page asks for the service's review model (the
+// most accurate one, named by /v1/models) rather than its high-volume default.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -32,6 +34,19 @@ async function loadLabels() {
   return LABELS;
 }
 
+let REVIEW_MODEL = undefined;
+
+async function reviewModel() {
+  if (REVIEW_MODEL !== undefined) return REVIEW_MODEL;
+  try {
+    const r = await fetch("/v1/models");
+    REVIEW_MODEL = r.ok ? (await r.json()).review.name : null;
+  } catch (err) {
+    REVIEW_MODEL = null; // an older service without /v1/models: its default model answers
+  }
+  return REVIEW_MODEL;
+}
+
 function apiHeaders() {
   const headers = { "content-type": "application/json" };
   const key = sessionStorage.getItem("cuishou-api-key");
@@ -42,8 +57,10 @@ function apiHeaders() {
 async function analyze(text, referenceTime) {
   const body = { text };
   if (referenceTime) body.reference_time = referenceTime;
+  const model = await reviewModel();
+  const url = model ? "/v1/analyze?model=" + encodeURIComponent(model) : "/v1/analyze";
   for (let attempt = 0; attempt < 2; attempt++) {
-    const r = await fetch("/v1/analyze", { method: "POST", headers: apiHeaders(), body: JSON.stringify(body) });
+    const r = await fetch(url, { method: "POST", headers: apiHeaders(), body: JSON.stringify(body) });
     if (r.status === 401 && attempt === 0) {
       const key = window.prompt("此服务需要 API 密钥：");
       if (!key) throw new Error("需要 API 密钥");

@@ -146,7 +146,8 @@ def test_body_over_limit_by_bytes_sent_without_length(client):
 def test_health_ready_labels_page(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
-    assert ready["status"] == "ready" and ready["model"]["name"]
+    assert ready["status"] == "ready" and ready["model"]["name"] == "cuishou-fast"
+    assert ready["review_model"]["name"] == "cuishou-cascade"
     labels = client.get("/v1/labels").json()
     assert [f["name"] for f in labels["flags"]] == list(FLAG_NAMES)
     assert [s["name"] for s in labels["stages"]] == list(STAGE_NAMES)
@@ -266,3 +267,53 @@ def test_concurrent_requests_are_batched_and_answered_correctly(client):
         results = list(pool.map(one, texts))
     assert [r["id"] for r in results] == texts
     assert [r["overdue_days"] for r in results] == list(range(1, 41))
+
+
+def test_models_names_the_default_and_the_review_model(client):
+    body = client.get("/v1/models").json()
+    assert body["default"]["name"] == "cuishou-fast" and body["default"]["kind"] == "fast-linear"
+    assert body["review"]["name"] == "cuishou-cascade" and body["review"]["kind"] == "cascade"
+
+
+def test_analyze_with_the_review_model_matches_the_library(client):
+    call = {"turns": [{"speaker": "agent", "text": "您好，这里是银行催收中心，您已逾期30天。"},
+                      {"speaker": "customer", "text": "我下周还。"},
+                      {"speaker": "agent", "text": "今天不还我们就联系你通讯录里的所有人。"}],
+            "reference_time": REF, "id": "c1"}
+    cascade = Analyzer.load(Settings().review_model_path())
+    for body in ({"id": "m1", "text": THREAT_SMS, "reference_time": REF}, call):
+        r = client.post("/v1/analyze?model=cuishou-cascade", json=body)
+        assert r.status_code == 200, r.text
+        assert r.json()["model"] == {"name": cascade.name, "version": cascade.version}
+        assert r.json()["result"] == cascade.analyze_batch([body])[0].to_json_dict()
+    # Naming the service's own model is the same as naming none.
+    plain = client.post("/v1/analyze", json={"text": THREAT_SMS, "reference_time": REF}).json()
+    named = client.post("/v1/analyze?model=cuishou-fast", json={"text": THREAT_SMS, "reference_time": REF}).json()
+    assert named == plain and plain["model"]["name"] == "cuishou-fast"
+
+
+def test_batch_with_the_review_model(client):
+    items = [{"text": THREAT_SMS, "reference_time": REF}, {"text": "您本期账单应还2,000元。", "reference_time": REF}]
+    r = client.post("/v1/analyze/batch?model=cuishou-cascade", json={"items": items})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["model"]["name"] == "cuishou-cascade" and len(body["results"]) == 2
+    cascade = Analyzer.load(Settings().review_model_path())
+    assert body["results"] == [x.to_json_dict() for x in cascade.analyze_batch(items)]
+
+
+def test_an_unknown_model_is_a_422_naming_the_loaded_ones(client):
+    for path, body in (("/v1/analyze", {"text": THREAT_SMS}), ("/v1/analyze/batch", {"items": [{"text": "还钱"}]})):
+        r = client.post(path + "?model=gpt", json=body)
+        assert r.status_code == 422
+        reason = r.json()["detail"]
+        assert "gpt" in reason and "cuishou-fast" in reason and "cuishou-cascade" in reason
+
+
+def test_one_model_for_both_roles_when_configured_so():
+    from models.analyzer import ARTIFACTS_DIR
+
+    fast = ARTIFACTS_DIR / "cuishou-fast"
+    with TestClient(create_app(Settings(review_model_dir=fast, inference_process=False))) as c:
+        assert c.app.state.review_analyzer is c.app.state.analyzer
+        assert c.get("/v1/models").json()["review"]["name"] == "cuishou-fast"

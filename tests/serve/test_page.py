@@ -68,6 +68,8 @@ def test_threatening_sms_is_highlighted(browser, base_url, viewport, request):
         assert page.inner_text("#text") == THREAT_SMS
 
         assert page.inner_text("#stage .stage-name")
+        # A borrower's check is read by the review model (the cascade), not the bulk default.
+        assert page.get_attribute("#result", "data-model").startswith("cuishou-cascade ")
         money = page.inner_text("#money")
         assert "25,000" in money and "2026-07-20 20:00:00" in money
         advice = page.inner_text("#advice")

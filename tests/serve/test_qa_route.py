@@ -15,7 +15,8 @@ from serve.settings import Settings
 def client() -> TestClient:
     app = FastAPI()
     app.state.settings = Settings()
-    app.state.analyzer = Analyzer.load(app.state.settings.model_path())  # as serve/app.py loads it
+    app.state.analyzer = Analyzer.load(app.state.settings.model_path())  # as serve/app.py loads them
+    app.state.review_analyzer = Analyzer.load(app.state.settings.review_model_path())
     app.include_router(router)
     return TestClient(app)
 
@@ -28,7 +29,8 @@ def test_score_one_call(client):
     r = client.post("/v1/transcripts/score", json=body)
     assert r.status_code == 200, r.text
     data = r.json()
-    assert data["model"]["name"] == "cuishou-fast" and data["rubric"]["name"] == "default"
+    # Calls are scored by the review model, the cascade, as `cuishou qa` scores them.
+    assert data["model"]["name"] == "cuishou-cascade" and data["rubric"]["name"] == "default"
     card = data["scorecard"]
     assert card["id"] == "r1"
     assert [v["label"] for v in card["violations"]] == ["excessive_dialing"]

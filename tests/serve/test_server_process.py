@@ -52,6 +52,11 @@ def test_real_server_answers(server):
     status, body = _post(base + "/v1/analyze/batch", {"items": [{"text": "a"}, {"text": "b"}]},
                          headers={"Authorization": "Bearer test-key"})
     assert status == 200 and len(body["results"]) == 2
+    status, body = _post(base + "/v1/analyze?model=cuishou-cascade", {"text": THREAT_SMS},
+                         headers={"X-API-Key": "test-key"})
+    assert status == 200 and body["model"]["name"] == "cuishou-cascade" and body["result"]["flags"]
+    status, models = _get(base + "/v1/models")
+    assert status == 200 and json.loads(models)["review"]["name"] == "cuishou-cascade"
     status, metrics = _get(base + "/metrics")
     assert status == 200 and b'route="/v1/analyze"' in metrics
     status, page = _get(base + "/")
@@ -91,3 +96,17 @@ def test_keep_alive_answers_do_not_stall_with_several_workers(tmp_path):
         stop_server(proc)
     # A stall is the delayed-ACK timer (40 ms on Linux), an order above a normal answer.
     assert statistics.median(times[2:]) < 0.03, f"answers took {[round(t * 1000) for t in times]} ms"
+
+
+def test_review_model_option(tmp_path):
+    from models.analyzer import ARTIFACTS_DIR
+
+    base, proc = start_server(tmp_path / "server.log", args=("--review-model", str(ARTIFACTS_DIR / "cuishou-fast")))
+    try:
+        status, models = _get(base + "/v1/models")
+        assert status == 200
+        assert {m["name"] for m in json.loads(models).values()} == {"cuishou-fast"}
+        status, body = _post(base + "/v1/analyze?model=cuishou-cascade", {"text": THREAT_SMS})
+        assert status == 422 and "cuishou-cascade" in body["detail"]
+    finally:
+        stop_server(proc)
