@@ -334,6 +334,24 @@ def test_threads_setting_reaches_onnxruntime(hand_artifact, monkeypatch):
     assert clf.encoder.session.get_session_options().intra_op_num_threads == 2
 
 
+def test_windows_per_run_setting_reaches_the_encoder(tokenizer, monkeypatch):
+    texts = [TEXTS[0], TEXTS[1], TEXTS[2] * 4]  # the last is long: several windows
+    n_windows = len(_classifier(tokenizer).windower.windows(texts))
+    assert n_windows > 3
+    batched = _classifier(tokenizer, windows_per_run=2)
+    batched.predict(texts, texts)
+    assert max(len(c) for c in batched.encoder.calls) == 2
+    monkeypatch.setenv("CUISHOU_NEURAL_WINDOWS_PER_RUN", "1")  # every window alone
+    alone = _classifier(tokenizer, windows_per_run=2)
+    got = alone.predict(texts, texts)
+    assert [len(c) for c in alone.encoder.calls] == [1] * n_windows
+    for a, b in zip(got, batched.predict(texts, texts), strict=True):
+        np.testing.assert_allclose(a.flags, b.flags)
+        assert a.raised == b.raised and a.evidence == b.evidence
+    monkeypatch.setenv("CUISHOU_NEURAL_WINDOWS_PER_RUN", "many")
+    assert _classifier(tokenizer, windows_per_run=2).windows_per_run == 2  # ignored with a warning
+
+
 @pytest.mark.parametrize("damage, message", [
     (lambda d: (d / "model.onnx").unlink(), "encoder file missing"),
     (lambda d: (d / "tokenizer.json").unlink(), "tokenizer file missing"),
