@@ -66,6 +66,22 @@ def test_real_server_answers(server):
     assert "13812345678" not in logged
 
 
+def test_review_model_answers_concurrent_requests_alike(server):
+    """The review model runs on the server's thread pool: concurrent requests must not mix."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    base, _, _ = server
+    calls = [{"text": THREAT_SMS}, {"turns": [{"speaker": "agent", "text": "再不还钱就去你单位找你领导。"},
+                                              {"speaker": "customer", "text": "我下周还"}]}] * 8
+    key = {"X-API-Key": "test-key"}
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda body: _post(base + "/v1/analyze?model=cuishou-cascade", body, key), calls))
+    assert all(status == 200 for status, _ in answers)
+    for i, (_, body) in enumerate(answers):
+        assert body["model"]["name"] == "cuishou-cascade"
+        assert body["result"] == answers[i % 2][1]["result"]
+
+
 def test_stops_cleanly(server):
     _, proc, _ = server
     proc.send_signal(signal.SIGINT)
