@@ -3,7 +3,8 @@
 For each model directory: the metrics of ``evaluation.metrics.evaluate_items`` on a corpus
 split (held-out-family test by default), and the classifier's own speed on SMS-length
 texts (plain texts of the split up to ``--sms-chars`` characters): texts per second in
-batches of ``--batch-size`` and one at a time, with every CPU thread available. The
+calls of ``--batch-size`` texts (64, and 256, the batch CLI's default) and one at a time,
+with every CPU thread available. The
 cascade also reports the share of items it passed to the neural tier, over the split and
 over the SMS-length texts. Writes
 ``evaluation/results/bench_models.json``.
@@ -35,7 +36,7 @@ SHIPPED = ("cuishou-fast", "cuishou-neural", "cuishou-cascade")
 log = logging.getLogger("bench_models")
 
 
-def _speed(analyzer: Analyzer, texts: list[str], batch_size: int, min_seconds: float) -> dict:
+def _speed(analyzer: Analyzer, texts: list[str], batch_sizes: list[int], min_seconds: float) -> dict:
     """Texts per second of the classifier alone (normalised input), batched and one by one."""
     pairs = [model_texts({"text": t}) for t in texts]
     classifier = analyzer.classifier
@@ -51,10 +52,12 @@ def _speed(analyzer: Analyzer, texts: list[str], batch_size: int, min_seconds: f
                 if time.perf_counter() - started >= min_seconds and done >= len(pairs):
                     return done / (time.perf_counter() - started)
 
-    return {"batched_texts_per_second": round(run(batch_size), 1), "single_texts_per_second": round(run(1), 1)}
+    by_batch = {str(size): round(run(size), 1) for size in batch_sizes}
+    return {"batched_texts_per_second": by_batch[str(batch_sizes[0])], "texts_per_second_by_batch": by_batch,
+            "single_texts_per_second": round(run(1), 1)}
 
 
-def bench(model_dir: Path, items: list[dict], sms: list[str], batch_size: int, min_seconds: float) -> dict:
+def bench(model_dir: Path, items: list[dict], sms: list[str], batch_sizes: list[int], min_seconds: float) -> dict:
     analyzer = Analyzer.load(model_dir)
     log.info("%s: evaluating on %d items", analyzer.name, len(items))
     metrics = evaluate_items(analyzer, items)
@@ -71,7 +74,7 @@ def bench(model_dir: Path, items: list[dict], sms: list[str], batch_size: int, m
         "per_label": {**metrics["stage"]["per_label"], **metrics["flags"]["per_label"]},
     }
     log.info("%s: speed on %d SMS-length texts", analyzer.name, len(sms))
-    row["sms_speed"] = _speed(analyzer, sms, batch_size, min_seconds)
+    row["sms_speed"] = _speed(analyzer, sms, batch_sizes, min_seconds)
     cascade = analyzer.classifier
     if hasattr(cascade, "is_sure"):
         pairs = [model_texts({"text": i["text"]} if "text" in i else {"turns": i["turns"]}) for i in items]
@@ -90,7 +93,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--split", default="test", choices=["train", "dev", "test"])
     parser.add_argument("--model", action="append", type=Path, help="Model directory (repeatable).")
     parser.add_argument("--sms-chars", type=int, default=160, help="Longest text counted as SMS-length.")
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, action="append", dest="batch_sizes",
+                        help="Texts per call (repeatable; default 64 and 256, the batch CLI's own size).")
     parser.add_argument("--min-seconds", type=float, default=5.0, help="Least time per speed measurement.")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -101,7 +105,8 @@ def main(argv: list[str] | None = None) -> None:
     if not items:
         raise SystemExit(f"the corpus split {args.split!r} is empty; run `cuishou corpus build` first")
     sms = [i["text"] for i in items if "text" in i and len(i["text"]) <= args.sms_chars]
-    rows = [bench(d, items, sms, args.batch_size, args.min_seconds) for d in dirs]
+    args.batch_sizes = args.batch_sizes or [64, 256]
+    rows = [bench(d, items, sms, args.batch_sizes, args.min_seconds) for d in dirs]
     report = {
         "split": args.split,
         "items": len(items),
@@ -119,7 +124,8 @@ def main(argv: list[str] | None = None) -> None:
                  if "neural_share" in row else "")
         print(f"{row['model']['name']:<18} stage macro-F1 {row['stage_macro_f1']:.4f}  flags micro-F1 "
               f"{row['flags_micro_f1']:.4f}  false-flag {row['false_flag_rate']:.4f}  "
-              f"SMS {speed['batched_texts_per_second']:.0f}/s batched, {speed['single_texts_per_second']:.0f}/s single"
+              "SMS " + ", ".join(f"{v:.0f}/s in calls of {k}" for k, v in speed["texts_per_second_by_batch"].items())
+              + f", {speed['single_texts_per_second']:.0f}/s single"
               f"{extra}", file=sys.stderr)
     print(f"wrote {args.output}", file=sys.stderr)
 
