@@ -287,25 +287,28 @@ def evidence_spans(
 # --------------------------------------------------------------------------- onnxruntime
 
 
+def _positive_env(name: str) -> int | None:
+    """The environment variable ``name`` as a positive integer; None when unset or not one."""
+    value = os.environ.get(name)
+    if not value:
+        return None
+    try:
+        return max(1, int(value))
+    except ValueError:
+        log.warning("ignoring %s=%r: not an integer", name, value)
+        return None
+
+
 def resolve_windows_per_run(configured: int) -> int:
     """``CUISHOU_NEURAL_WINDOWS_PER_RUN`` when set (1: batch-independent answers), else ``configured``."""
-    value = os.environ.get(WINDOWS_PER_RUN_ENV)
-    if value:
-        try:
-            return max(1, int(value))
-        except ValueError:
-            log.warning("ignoring %s=%r: not an integer", WINDOWS_PER_RUN_ENV, value)
-    return max(1, configured)
+    return _positive_env(WINDOWS_PER_RUN_ENV) or max(1, configured)
 
 
 def default_threads() -> int:
     """``CUISHOU_NEURAL_THREADS`` when set, else every core this process may use."""
-    value = os.environ.get(THREADS_ENV)
-    if value:
-        try:
-            return max(1, int(value))
-        except ValueError:
-            log.warning("ignoring %s=%r: not an integer", THREADS_ENV, value)
+    threads = _positive_env(THREADS_ENV)
+    if threads:
+        return threads
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
