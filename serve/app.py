@@ -2,8 +2,8 @@
 
 Models load once at start-up (lifespan) into ``app.state``: the service's model, also in
 the analysis process (``serve/inference.py``) behind ``/v1/analyze``, and the review model
-for requests where accuracy comes first (``serve/settings.py`` says which is which). Each area has its own APIRouter in
-``serve/routes/``.
+for requests where accuracy comes first (``serve/settings.py`` says which is which). Each
+area has its own APIRouter in ``serve/routes/``.
 """
 
 from __future__ import annotations
@@ -67,6 +67,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         logging.getLogger("serve").setLevel(settings.log_level.upper())
         masking.install()
         analyzer = Analyzer.load(settings.model_path())
+        # Both models load before the analysis process starts: a bad directory fails start-up
+        # with nothing left running.
+        review_path = settings.review_model_path()
+        same = review_path.resolve() == settings.model_path().resolve()
+        review = analyzer if same else Analyzer.load(review_path)
         process = None
         if settings.inference_process:
             process = InferenceProcess(settings.model_path()).start()
@@ -75,15 +80,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.analyze = functools.partial(analyze_outcomes, analyzer.analyze_batch)
         app.state.batcher = MicroBatcher(app.state.analyze, max_items=_BATCH_ITEMS).start()
         app.state.analyzer = analyzer
-        review_path = settings.review_model_path()
-        same = review_path.resolve() == settings.model_path().resolve()
-        app.state.review_analyzer = analyzer if same else Analyzer.load(review_path)
+        app.state.review_analyzer = review
         # The model and libraries are ~300k long-lived objects; a full collection walks them
         # all (~160 ms, every client stalls: that was the whole p99 at 32 clients). Freezing
         # moves them out of the collector's sight; garbage made by requests is still collected.
         gc.collect()
         gc.freeze()
-        review = app.state.review_analyzer
         log.info("model %s %s loaded; for review requests %s %s", analyzer.name, analyzer.version,
                  review.name, review.version)
         yield

@@ -317,3 +317,9 @@ def test_one_model_for_both_roles_when_configured_so():
     with TestClient(create_app(Settings(review_model_dir=fast, inference_process=False))) as c:
         assert c.app.state.review_analyzer is c.app.state.analyzer
         assert c.get("/v1/models").json()["review"]["name"] == "cuishou-fast"
+
+
+def test_bad_review_model_dir_fails_start_up(tmp_path):
+    with pytest.raises(Exception, match="model directory"):
+        with TestClient(create_app(Settings(review_model_dir=tmp_path / "nothing", inference_process=False))):
+            pass
