@@ -810,6 +810,10 @@ def _card_notes(config: NeuralConfig, metrics: dict) -> str:
         "- ONNX against torch, largest difference in probability: " + "; ".join(
             f"{variant} stage {d['stage_proba']}, flags {d['flag_proba']}"
             for variant, d in metrics["onnx_check_max_abs_diff"].items()) + ".",
+        "- Limitation: int8 activations are quantised with one scale per onnxruntime call, so a text's "
+        "probabilities move slightly with the windows batched beside it (accuracy is unchanged; "
+        "`evaluation/bench_neural.py` counts the differing items). `CUISHOU_NEURAL_WINDOWS_PER_RUN=1` "
+        "reads every window alone, for answers that never depend on other texts.",
         "- Reproduce: `cuishou train training/configs/neural.toml` (needs the `neural` extra).",
         "",
     ])
