@@ -78,18 +78,15 @@ async def analyze(item: AnalyzeItem, request: Request, service: AnalyzeServiceDe
     # by the batcher's thread, not here (serve/batching.py says why not the thread pool).
     _check_size(item, service.settings)
     chosen = choose_model(request, model)
+    start = time.perf_counter()
     if chosen is not None:  # the review model, in this process: for the few accuracy-first calls
         analyzed = _one((await run_in_threadpool(analyze_outcomes, chosen.analyze_batch, [item]))[0])
-        service.metrics.observe([analyzed])
-        return Response(b'{"model":' + _model_json(chosen) + b',"result":' + analyzed.json + b"}",
-                        media_type="application/json")
-    start = time.perf_counter()
-    # The body as sent (already read and validated above) travels to the analysis process.
-    analyzed = await service.batcher.analyze(await request.body())
+    else:  # the body as sent (already read and validated above) travels to the analysis process
+        analyzed = await service.batcher.analyze(await request.body())
     service.metrics.observe([analyzed])
     log.debug("analysed id=%s stage=%s flags=%s in %.1f ms", item.id, analyzed.stage,
               ",".join(analyzed.flags), (time.perf_counter() - start) * 1000)
-    body = b'{"model":' + _model_json(service.analyzer) + b',"result":' + analyzed.json + b"}"
+    body = b'{"model":' + _model_json(chosen or service.analyzer) + b',"result":' + analyzed.json + b"}"
     return Response(body, media_type="application/json")
 
 
