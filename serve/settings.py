@@ -16,8 +16,8 @@ from models.analyzer import ARTIFACTS_DIR
 
 # Two models serve two kinds of request. Pipelines that call /v1/analyze in volume get the
 # fast tier: the cascade runs the neural tier on more than half of all texts, and on 2 cores
-# that takes /v1/analyze at 32 clients from about 3,700 to 580 req/s and its p99 from under
-# 3x to 11x /healthz (docs/service.md). Requests where accuracy comes first (the borrower
+# that takes /v1/analyze at 32 clients from about 3,000 to 500-600 req/s and its p99 from
+# about 3x to 11-13x /healthz (docs/service.md). Requests where accuracy comes first (the borrower
 # page, QA scoring of calls, and /v1/analyze?model=cuishou-cascade) get the cascade, the
 # default of the CLI and the Python API: on calls the fast tier is far weaker.
 SERVICE_DEFAULT_MODEL = ARTIFACTS_DIR / "cuishou-fast"
