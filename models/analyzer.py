@@ -150,26 +150,33 @@ class Analyzer:
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
         """Map over a DataFrame partition (columns ``text`` or ``turns``, optional ``id``,
-        ``reference_time``); returns one row per input with the result as JSON, or an error."""
+        ``reference_time``); returns one row per input with the result as JSON, or an error.
+
+        Valid rows are analysed together, in one batch; a row that cannot be read gets its
+        error and the others go on.
+        """
         import pandas as pd
 
-        rows = []
-        for record in batch.to_dict(orient="records"):
-            clean = {k: v for k, v in record.items() if not _is_missing(v)}
+        records = [{k: v for k, v in r.items() if not _is_missing(v)} for r in batch.to_dict(orient="records")]
+        rows: list[dict | None] = [None] * len(records)
+        valid: list[tuple[int, AnalysisRequest]] = []
+        for i, record in enumerate(records):
             try:
-                result = self.analyze_batch([clean])[0]
+                valid.append((i, AnalysisRequest.model_validate(record)))
             except (ValueError, TypeError) as exc:
-                rows.append({"id": clean.get("id"), "stage": None, "flags": [], "overdue_days": None,
-                             "result": None, "error": str(exc)})
+                rows[i] = _error_row(record.get("id"), exc)
+        try:
+            results = self.analyze_batch([r for _, r in valid])
+        except (ValueError, TypeError):  # something only analysis finds: take the rows one by one
+            results = None
+        for k, (i, request) in enumerate(valid):
+            if results is not None:
+                rows[i] = _result_row(results[k])
                 continue
-            rows.append({
-                "id": result.id,
-                "stage": result.stage.label,
-                "flags": [f.label for f in result.flags],
-                "overdue_days": result.overdue_days,
-                "result": json.dumps(result.to_json_dict(), ensure_ascii=False),
-                "error": None,
-            })
+            try:
+                rows[i] = _result_row(self.analyze_batch([request])[0])
+            except (ValueError, TypeError) as exc:
+                rows[i] = _error_row(request.id, exc)
         return pd.DataFrame(rows, columns=["id", "stage", "flags", "overdue_days", "result", "error"], index=batch.index)
 
     # --- internals ----------------------------------------------------------------
@@ -237,3 +244,13 @@ def _is_missing(value: object) -> bool:
         return value is None or (not isinstance(value, list | dict | str) and bool(pd.isna(value)))
     except (TypeError, ValueError):
         return False
+
+
+def _result_row(result: AnalysisResult) -> dict:
+    return {"id": result.id, "stage": result.stage.label, "flags": [f.label for f in result.flags],
+            "overdue_days": result.overdue_days, "result": json.dumps(result.to_json_dict(), ensure_ascii=False),
+            "error": None}
+
+
+def _error_row(item_id, exc: Exception) -> dict:
+    return {"id": item_id, "stage": None, "flags": [], "overdue_days": None, "result": None, "error": str(exc)}

@@ -111,3 +111,20 @@ def test_dataframe_call(tiny_analyzer):
     assert "insult" in out["flags"][0]
     assert pd.isna(out["error"][0]) and "text" in out["error"][2]
     assert json.loads(out["result"][1])["stage"]["label"] in STAGE_NAMES
+
+
+def test_dataframe_rows_are_analysed_in_one_batch(tiny_analyzer, monkeypatch):
+    texts = ["你这个老赖真不要脸。", "您的验证码是123456", "我行已向人民法院提起诉讼", "再不还钱就去你单位"]
+    frame = pd.DataFrame({"id": ["a", "b", "c", "d"], "text": texts,
+                          "reference_time": ["2026-11-22T10:00:00", "not a time", "2026-11-22T10:00:00",
+                                             "2026-11-22T10:00:00"]})
+    calls = []
+    predict = tiny_analyzer.classifier.predict
+    monkeypatch.setattr(tiny_analyzer.classifier, "predict", lambda s, f: calls.append(len(s)) or predict(s, f))
+    out = tiny_analyzer(frame)
+    assert calls == [3]  # the three readable rows together; the bad one never reaches the model
+    assert "reference_time" in out["error"][1] and pd.isna(out["result"][1])
+    expected = [tiny_analyzer.analyze(t, "2026-11-22T10:00:00", id=i) for i, t in zip("acd", texts[:1] + texts[2:], strict=True)]
+    got = [json.loads(out["result"][k]) for k in (0, 2, 3)]
+    assert got == [e.to_json_dict() for e in expected]
+    assert list(out.index) == list(frame.index)
